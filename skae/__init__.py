@@ -1,0 +1,7 @@
+"""skae: pretrain an autoencoder, then classify, as a scikit-learn pipeline."""
+
+from skae._transformer import AutoencoderTransformer
+
+__version__ = "0.1.0.dev0"
+
+__all__ = ["AutoencoderTransformer", "__version__"]

@@ -1,0 +1,98 @@
+"""Device resolution, tensor conversion and thread limits for the engine."""
+
+import contextlib
+
+import numpy as np
+import torch
+
+_TORCH_DTYPES = {"float32": torch.float32, "float64": torch.float64}
+
+
+def resolve_device(device):
+    """Turn a user's device request into a concrete :class:`torch.device`.
+
+    Parameters
+    ----------
+    device : str or torch.device
+        ``"auto"`` (CUDA when available, else CPU), ``"cpu"``, ``"cuda"`` or
+        ``"cuda:N"``.
+
+    Returns
+    -------
+    torch.device
+        The device to train and infer on.
+
+    Raises
+    ------
+    ValueError
+        If the string is not a device name, or CUDA is requested but absent.
+    """
+    if device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        resolved = torch.device(device)
+    except (RuntimeError, TypeError) as exc:
+        raise ValueError(
+            f"device={device!r} is not a valid device; use 'auto', 'cpu', 'cuda' or 'cuda:N'."
+        ) from exc
+    if resolved.type not in ("cpu", "cuda"):
+        raise ValueError(
+            f"device={device!r} is not supported; use 'auto', 'cpu', 'cuda' or 'cuda:N'."
+        )
+    if resolved.type == "cuda":
+        if not torch.cuda.is_available():
+            raise ValueError(
+                f"device={device!r} was requested but CUDA is not available on "
+                "this machine; use device='cpu' or device='auto'."
+            )
+        if resolved.index is not None and resolved.index >= torch.cuda.device_count():
+            raise ValueError(
+                f"device={device!r} was requested but only "
+                f"{torch.cuda.device_count()} CUDA device(s) are visible."
+            )
+    return resolved
+
+
+def torch_dtype(precision):
+    """Map a precision name (``"float32"``, ``"float64"``) to a torch dtype."""
+    return _TORCH_DTYPES[precision]
+
+
+def as_tensor(X, *, dtype, device):
+    """Copy-free (where possible) conversion of a 2-D numpy array to a tensor.
+
+    The array is made C-contiguous, writable and of the numpy twin of
+    ``dtype`` first, so read-only memmaps never reach :func:`torch.from_numpy`.
+    """
+    np_dtype = torch.empty((), dtype=dtype).numpy().dtype
+    X = np.require(X, dtype=np_dtype, requirements=["C", "W"])
+    return torch.from_numpy(X).to(device)
+
+
+def caller_thread_limit():
+    """The number of intra-op threads the caller allows torch to use.
+
+    It is torch's own setting, lowered to any OpenMP limit set by the caller
+    through ``threadpoolctl`` or by joblib in a worker process (joblib caps
+    each worker at ``cpu_count // n_jobs`` threads).
+    """
+    from threadpoolctl import threadpool_info
+
+    limit = torch.get_num_threads()
+    for pool in threadpool_info():
+        if pool["user_api"] == "openmp":
+            limit = min(limit, pool["num_threads"])
+    return max(limit, 1)
+
+
+@contextlib.contextmanager
+def thread_limit(n_threads):
+    """Run a block with torch limited to ``n_threads`` intra-op threads."""
+    previous = torch.get_num_threads()
+    if n_threads != previous:
+        torch.set_num_threads(n_threads)
+    try:
+        yield
+    finally:
+        if torch.get_num_threads() != previous:
+            torch.set_num_threads(previous)

@@ -1,0 +1,220 @@
+"""The one training loop every skae model shares.
+
+``fit_loop`` runs epochs until a stopping rule fires; ``run_single_epoch``
+runs the batches of one epoch; ``train_step`` updates the model on one batch.
+An objective is any callable ``objective(model, batch) -> scalar loss``, so
+the same loop trains plain, denoising, sparse and variational autoencoders and
+classifiers alike. A batch source is any re-iterable of batches, so in-memory
+arrays and out-of-core readers are interchangeable.
+"""
+
+import math
+import signal
+import threading
+import time
+from dataclasses import dataclass, field
+
+import torch
+
+from skae.nn._progress import EpochLogger
+
+
+class DivergenceError(FloatingPointError):
+    """The training loss became NaN or infinite."""
+
+
+class InMemoryBatches:
+    """Mini-batches of a tensor that lives on the training device.
+
+    Each epoch draws one permutation from ``generator`` and gathers the data
+    once into that order, so every batch is a contiguous slice: one large
+    copy per epoch instead of a scattered gather per batch.
+    """
+
+    def __init__(self, X, batch_size, *, shuffle, generator):
+        self.X = X
+        self.batch_size = batch_size
+        self.shuffle = shuffle
+        self.generator = generator
+
+    def __len__(self):
+        return math.ceil(len(self.X) / self.batch_size)
+
+    def __iter__(self):
+        X = self.X
+        if self.shuffle:
+            order = torch.randperm(len(X), generator=self.generator)
+            X = X[order.to(X.device)]
+        for start in range(0, len(X), self.batch_size):
+            yield X[start : start + self.batch_size]
+
+
+@dataclass
+class History:
+    """What one call of :func:`fit_loop` observed.
+
+    ``validation_scores`` holds the negative validation loss of each epoch
+    (greater is better, like ``score``) when a validation set was given.
+    ``stop_reason`` is ``"converged"``, ``"max_iter"`` or ``"interrupted"``.
+    """
+
+    loss_curve: list = field(default_factory=list)
+    validation_scores: list | None = None
+    best_validation_score: float | None = None
+    stop_reason: str = "max_iter"
+
+
+class _InterruptFlag:
+    """Turn the first Ctrl-C during training into a request to stop.
+
+    While active in the main thread, the first SIGINT sets ``requested`` so the
+    loop can finish the current batch and stop cleanly; a second one raises
+    :class:`KeyboardInterrupt` as usual. Elsewhere it does nothing.
+    """
+
+    def __init__(self):
+        self.requested = False
+        self._previous = None
+
+    def _handle(self, signum, frame):
+        if self.requested:
+            raise KeyboardInterrupt
+        self.requested = True
+
+    def __enter__(self):
+        if threading.current_thread() is threading.main_thread():
+            self._previous = signal.signal(signal.SIGINT, self._handle)
+        return self
+
+    def __exit__(self, *exc_info):
+        if self._previous is not None:
+            signal.signal(signal.SIGINT, self._previous)
+
+
+def train_step(model, objective, optimizer, batch):
+    """One gradient update on ``batch``; returns the detached batch loss."""
+    optimizer.zero_grad(set_to_none=True)
+    loss = objective(model, batch)
+    loss.backward()
+    optimizer.step()
+    return loss.detach()
+
+
+def run_single_epoch(model, objective, optimizer, batches, *, interrupt, logger):
+    """Train on every batch once; return the sample-weighted mean loss.
+
+    Losses are summed on the device and read once at the end of the epoch,
+    so a GPU never waits for the host between batches. If ``interrupt`` is
+    requested the epoch ends after the current batch.
+    """
+    model.train()
+    loss_sum = None
+    n_seen = 0
+    for batch in batches:
+        weighted = train_step(model, objective, optimizer, batch) * len(batch)
+        loss_sum = weighted if loss_sum is None else loss_sum + weighted
+        n_seen += len(batch)
+        logger.batch_end()
+        if interrupt.requested:
+            break
+    return loss_sum.item() / n_seen
+
+
+def evaluate(model, objective, batches):
+    """Sample-weighted mean loss over ``batches``, without gradients."""
+    model.eval()
+    loss_sum = 0.0
+    n_seen = 0
+    with torch.inference_mode():
+        for batch in batches:
+            loss_sum += objective(model, batch).item() * len(batch)
+            n_seen += len(batch)
+    return loss_sum / n_seen
+
+
+def _check_finite(loss, epoch, optimizer):
+    if not math.isfinite(loss):
+        learning_rate = optimizer.param_groups[0]["lr"]
+        raise DivergenceError(
+            f"Training diverged: the loss became {loss} in epoch {epoch}. The "
+            f"learning rate ({learning_rate:g}) is probably too high; lower it "
+            "or scale the input data."
+        )
+
+
+def fit_loop(
+    model,
+    objective,
+    optimizer,
+    train_batches,
+    *,
+    max_iter,
+    tol,
+    n_iter_no_change,
+    validation_batches=None,
+    logger=None,
+):
+    """Train ``model`` for up to ``max_iter`` epochs.
+
+    Training stops early, as in scikit-learn's ``MLPRegressor``, when the
+    monitored quantity has not improved by at least ``tol`` for
+    ``n_iter_no_change`` consecutive epochs. Without ``validation_batches``
+    the training loss is monitored. With them, the validation loss is, and the
+    weights of the best validation epoch are restored at the end.
+
+    Returns
+    -------
+    History
+        Losses, validation scores and why training stopped. The model is
+        trained in place.
+
+    Raises
+    ------
+    DivergenceError
+        If the training loss becomes NaN or infinite.
+    """
+    logger = logger or EpochLogger(verbose=0, max_iter=max_iter)
+    history = History(validation_scores=[] if validation_batches is not None else None)
+    best = math.inf
+    best_state = None
+    no_improvement = 0
+    with _InterruptFlag() as interrupt:
+        for epoch in range(1, max_iter + 1):
+            start = time.perf_counter()
+            logger.epoch_begin(epoch, len(train_batches))
+            loss = run_single_epoch(
+                model,
+                objective,
+                optimizer,
+                train_batches,
+                interrupt=interrupt,
+                logger=logger,
+            )
+            _check_finite(loss, epoch, optimizer)
+            history.loss_curve.append(loss)
+            monitored = loss
+            validation_loss = None
+            if validation_batches is not None:
+                validation_loss = evaluate(model, objective, validation_batches)
+                history.validation_scores.append(-validation_loss)
+                monitored = validation_loss
+            logger.epoch_end(epoch, loss, validation_loss, time.perf_counter() - start)
+
+            no_improvement = no_improvement + 1 if monitored > best - tol else 0
+            if monitored < best:
+                best = monitored
+                if validation_batches is not None:
+                    best_state = {
+                        name: value.detach().clone() for name, value in model.state_dict().items()
+                    }
+            if interrupt.requested:
+                history.stop_reason = "interrupted"
+                break
+            if no_improvement >= n_iter_no_change:
+                history.stop_reason = "converged"
+                break
+    if best_state is not None:
+        model.load_state_dict(best_state)
+        history.best_validation_score = -best
+    model.eval()
+    return history

@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# Set up .venv and run the whole test suite: ruff, then pytest (tests and doctests).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash tools/setup-venv.sh test,plotting
+.venv/bin/ruff check .
+.venv/bin/ruff format --check .
+.venv/bin/python -m pytest "$@"
