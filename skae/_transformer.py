@@ -308,7 +308,10 @@ class AutoencoderTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
                     generator=None,
                 )
             max_iter = 1 if incremental else self.max_iter
-            with engine.thread_limit(engine.caller_thread_limit()):
+            n_threads = engine.training_threads(
+                module, train_batches.batch_size, engine.caller_thread_limit()
+            )
+            with engine.thread_limit(n_threads):
                 history = engine.fit_loop(
                     module,
                     engine.ReconstructionLoss(self.loss),
@@ -446,7 +449,7 @@ class AutoencoderTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
 
         Returns
         -------
-        X_original : ndarray of shape (n_samples, n_features_in_)
+        X_original : ndarray of shape (n_samples, n_features)
             The reconstruction.
         """
         check_is_fitted(self)

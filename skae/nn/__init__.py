@@ -11,6 +11,7 @@ from skae.nn._device import (
     resolve_device,
     thread_limit,
     torch_dtype,
+    training_threads,
 )
 from skae.nn._inference import INFERENCE_BATCH_SIZE, map_batches
 from skae.nn._losses import ReconstructionLoss
@@ -50,4 +51,5 @@ __all__ = [
     "thread_limit",
     "torch_dtype",
     "train_step",
+    "training_threads",
 ]

@@ -20,8 +20,8 @@ class Autoencoder(nn.Module):
         Maps a batch of inputs to a batch of codes.
     decoder : torch.nn.Module
         Maps a batch of codes back to the input space. Its output is in the
-        loss's "logit" space: the reconstruction objective decides whether a
-        sigmoid follows (see :mod:`skae.nn._losses`).
+        loss's raw space: the objective decides whether a sigmoid follows
+        (see :class:`ReconstructionLoss`).
     """
 
     def __init__(self, encoder, decoder):
@@ -30,6 +30,7 @@ class Autoencoder(nn.Module):
         self.decoder = decoder
 
     def forward(self, x):
+        """Reconstruct ``x`` (in the decoder's raw output space)."""
         return self.decoder(self.encoder(x))
 
 
@@ -49,6 +50,21 @@ def build_dense_autoencoder(n_features, n_components, hidden_layer_sizes, activa
     The encoder is ``n_features -> *hidden_layer_sizes -> n_components`` with
     ``activation`` after every hidden layer and a linear code; the decoder
     mirrors it back to ``n_features`` with a linear output.
+
+    Parameters
+    ----------
+    n_features : int
+        Width of the input and of the reconstruction.
+    n_components : int
+        Width of the code.
+    hidden_layer_sizes : sequence of int
+        Widths of the encoder's hidden layers, outermost first.
+    activation : {"relu", "tanh", "logistic", "identity"}
+        Activation after every hidden layer.
+
+    Returns
+    -------
+    Autoencoder
     """
     encoder_sizes = [n_features, *hidden_layer_sizes, n_components]
     return Autoencoder(
@@ -65,6 +81,21 @@ def build_seeded(builder, *, seed, device, dtype):
     ``seed`` makes the weights a function of ``seed`` alone and leaves the
     caller's global random state exactly as it was. This works for any module,
     including the user's own encoders and decoders.
+
+    Parameters
+    ----------
+    builder : callable
+        Takes no argument and returns a :class:`torch.nn.Module`.
+    seed : int
+        Seeds the initial weights.
+    device : str or torch.device
+        Where the module is moved after construction.
+    dtype : torch.dtype
+        The floating-point type of its parameters.
+
+    Returns
+    -------
+    torch.nn.Module
     """
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)

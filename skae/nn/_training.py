@@ -29,6 +29,17 @@ class InMemoryBatches:
     Each epoch draws one permutation from ``generator`` and gathers the data
     once into that order, so every batch is a contiguous slice: one large
     copy per epoch instead of a scattered gather per batch.
+
+    Parameters
+    ----------
+    X : torch.Tensor of shape (n_samples, ...)
+        The data, already on the training device.
+    batch_size : int
+        Samples per batch; the last batch of an epoch may be smaller.
+    shuffle : bool
+        Whether to draw a new order for every epoch.
+    generator : torch.Generator or None
+        A CPU generator for the permutations; unused without ``shuffle``.
     """
 
     def __init__(self, X, batch_size, *, shuffle, generator):
@@ -56,6 +67,17 @@ class History:
     ``validation_scores`` holds the negative validation loss of each epoch
     (greater is better, like ``score``) when a validation set was given.
     ``stop_reason`` is ``"converged"``, ``"max_iter"`` or ``"interrupted"``.
+
+    Attributes
+    ----------
+    loss_curve : list of float
+        Mean training loss of each epoch.
+    validation_scores : list of float or None
+        Negative validation loss of each epoch, if monitored.
+    best_validation_score : float or None
+        The best validation score, whose weights were restored.
+    stop_reason : str
+        Why training stopped.
     """
 
     loss_curve: list = field(default_factory=list)
@@ -92,7 +114,24 @@ class _InterruptFlag:
 
 
 def train_step(model, objective, optimizer, batch):
-    """One gradient update on ``batch``; returns the detached batch loss."""
+    """One gradient update on ``batch``.
+
+    Parameters
+    ----------
+    model : torch.nn.Module
+        The network, in training mode.
+    objective : callable
+        ``objective(model, batch) -> scalar loss``.
+    optimizer : torch.optim.Optimizer
+        Updates ``model``'s parameters.
+    batch : torch.Tensor
+        One mini-batch.
+
+    Returns
+    -------
+    torch.Tensor
+        The batch loss, detached from the graph (still on the device).
+    """
     optimizer.zero_grad(set_to_none=True)
     loss = objective(model, batch)
     loss.backward()
@@ -101,11 +140,26 @@ def train_step(model, objective, optimizer, batch):
 
 
 def run_single_epoch(model, objective, optimizer, batches, *, interrupt, logger):
-    """Train on every batch once; return the sample-weighted mean loss.
+    """Train on every batch once.
 
     Losses are summed on the device and read once at the end of the epoch,
-    so a GPU never waits for the host between batches. If ``interrupt`` is
-    requested the epoch ends after the current batch.
+    so a GPU never waits for the host between batches.
+
+    Parameters
+    ----------
+    model, objective, optimizer
+        As in :func:`train_step`.
+    batches : iterable of torch.Tensor
+        The epoch's mini-batches.
+    interrupt : object with a ``requested`` attribute
+        When ``requested`` becomes true the epoch ends after the current batch.
+    logger : EpochLogger
+        Told about every finished batch.
+
+    Returns
+    -------
+    float
+        The sample-weighted mean loss of the batches trained on.
     """
     model.train()
     loss_sum = None
@@ -121,7 +175,22 @@ def run_single_epoch(model, objective, optimizer, batches, *, interrupt, logger)
 
 
 def evaluate(model, objective, batches):
-    """Sample-weighted mean loss over ``batches``, without gradients."""
+    """Sample-weighted mean loss over ``batches``, without gradients.
+
+    Parameters
+    ----------
+    model : torch.nn.Module
+        The network; it is put in evaluation mode.
+    objective : callable
+        ``objective(model, batch) -> scalar loss``.
+    batches : iterable of torch.Tensor
+        The data to evaluate on.
+
+    Returns
+    -------
+    float
+        The mean loss.
+    """
     model.eval()
     loss_sum = 0.0
     n_seen = 0
@@ -157,10 +226,32 @@ def fit_loop(
     """Train ``model`` for up to ``max_iter`` epochs.
 
     Training stops early, as in scikit-learn's ``MLPRegressor``, when the
-    monitored quantity has not improved by at least ``tol`` for
+    monitored quantity has not improved by at least ``tol`` for more than
     ``n_iter_no_change`` consecutive epochs. Without ``validation_batches``
     the training loss is monitored. With them, the validation loss is, and the
     weights of the best validation epoch are restored at the end.
+
+    Parameters
+    ----------
+    model : torch.nn.Module
+        The network, trained in place.
+    objective : callable
+        ``objective(model, batch) -> scalar loss``; any objective works, which
+        is how every skae model shares this loop.
+    optimizer : torch.optim.Optimizer
+        Updates ``model``'s parameters.
+    train_batches : sized iterable of torch.Tensor
+        Re-iterated once per epoch, e.g. :class:`InMemoryBatches`.
+    max_iter : int
+        The most epochs to run.
+    tol : float
+        The improvement that counts as one.
+    n_iter_no_change : int
+        Epochs without improvement tolerated before stopping.
+    validation_batches : iterable of torch.Tensor, default=None
+        Held-out data to monitor instead of the training loss.
+    logger : EpochLogger, default=None
+        Progress reporting; silent when None.
 
     Returns
     -------
@@ -210,7 +301,7 @@ def fit_loop(
             if interrupt.requested:
                 history.stop_reason = "interrupted"
                 break
-            if no_improvement >= n_iter_no_change:
+            if no_improvement > n_iter_no_change:
                 history.stop_reason = "converged"
                 break
     if best_state is not None:

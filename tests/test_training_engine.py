@@ -1,0 +1,180 @@
+"""The torch engine on its own: batches, the loop's steps, stopping, devices."""
+
+import ast
+import math
+import pathlib
+
+import pytest
+import torch
+from threadpoolctl import threadpool_limits
+
+from skae import nn as engine
+
+
+def _toy_problem(n=64, d=6, seed=0):
+    X = torch.rand(n, d, generator=torch.Generator().manual_seed(seed))
+    model = engine.build_seeded(
+        lambda: engine.build_dense_autoencoder(d, 2, [8], "relu"),
+        seed=seed,
+        device="cpu",
+        dtype=torch.float32,
+    )
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-2)
+    return X, model, optimizer
+
+
+def _batches(X, batch_size=16, shuffle=True, seed=0):
+    return engine.InMemoryBatches(
+        X, batch_size, shuffle=shuffle, generator=torch.Generator().manual_seed(seed)
+    )
+
+
+def test_in_memory_batches_cover_every_sample_once_per_epoch():
+    X = torch.arange(50, dtype=torch.float32).reshape(25, 2)
+    batches = _batches(X, batch_size=10)
+    assert len(batches) == 3
+    epoch = list(batches)
+    assert [len(b) for b in epoch] == [10, 10, 5]
+    assert all(b.is_contiguous() for b in epoch)
+    rows = sorted(torch.cat(epoch)[:, 0].tolist())
+    assert rows == X[:, 0].tolist()
+    assert not torch.equal(torch.cat(epoch), X)  # shuffled
+    assert not torch.equal(torch.cat(list(batches)), torch.cat(epoch))  # a new order each epoch
+
+
+def test_in_memory_batches_without_shuffle_keep_order():
+    X = torch.arange(20, dtype=torch.float32).reshape(10, 2)
+    assert torch.equal(torch.cat(list(_batches(X, 4, shuffle=False))), X)
+
+
+def test_train_step_updates_parameters_and_returns_detached_loss():
+    X, model, optimizer = _toy_problem()
+    before = [p.detach().clone() for p in model.parameters()]
+    loss = engine.train_step(model, engine.ReconstructionLoss("mse"), optimizer, X[:16])
+    assert not loss.requires_grad and loss.ndim == 0
+    assert all(not torch.equal(a, b) for a, b in zip(before, model.parameters(), strict=True))
+
+
+def test_fit_loop_reduces_loss_and_records_history():
+    X, model, optimizer = _toy_problem()
+    history = engine.fit_loop(
+        model,
+        engine.ReconstructionLoss("mse"),
+        optimizer,
+        _batches(X),
+        max_iter=30,
+        tol=0.0,
+        n_iter_no_change=100,
+    )
+    assert len(history.loss_curve) == 30
+    assert history.stop_reason == "max_iter"
+    assert history.loss_curve[-1] < history.loss_curve[0]
+    assert history.validation_scores is None
+
+
+def test_fit_loop_stops_after_n_iter_no_change_without_improvement():
+    X, model, optimizer = _toy_problem()
+    for group in optimizer.param_groups:
+        group["lr"] = 0.0  # nothing can improve
+    history = engine.fit_loop(
+        model,
+        engine.ReconstructionLoss("mse"),
+        optimizer,
+        _batches(X),
+        max_iter=100,
+        tol=1e-4,
+        n_iter_no_change=3,
+    )
+    # Epoch 1 sets the best; as in MLPRegressor, training stops once more than
+    # 3 epochs (2, 3, 4, 5) have failed to improve.
+    assert history.stop_reason == "converged"
+    assert len(history.loss_curve) == 5
+
+
+def test_evaluate_is_gradient_free_and_weighted_by_batch():
+    X, model, _ = _toy_problem(n=10)
+    objective = engine.ReconstructionLoss("mse")
+    loss = engine.evaluate(model, objective, _batches(X, batch_size=3, shuffle=False))
+    with torch.no_grad():
+        expected = objective(model, X).item()
+    assert loss == pytest.approx(expected, rel=1e-5)
+
+
+def test_divergence_raises_with_learning_rate():
+    X, model, optimizer = _toy_problem()
+    with pytest.raises(engine.DivergenceError, match="loss became nan in epoch 1"):
+        engine.fit_loop(
+            model,
+            lambda m, batch: m(batch).sum() * math.nan,
+            optimizer,
+            _batches(X),
+            max_iter=3,
+            tol=0.0,
+            n_iter_no_change=10,
+        )
+
+
+def test_build_seeded_is_a_function_of_the_seed_and_keeps_global_rng():
+    state = torch.get_rng_state()
+
+    def build(seed):
+        return engine.build_seeded(
+            lambda: engine.build_dense_autoencoder(5, 2, [4], "tanh"),
+            seed=seed,
+            device="cpu",
+            dtype=torch.float64,
+        )
+
+    a, b, c = build(1), build(1), build(2)
+    assert torch.equal(torch.get_rng_state(), state)
+    weights = [m.encoder[0].weight for m in (a, b, c)]
+    assert weights[0].dtype == torch.float64
+    assert torch.equal(weights[0], weights[1]) and not torch.equal(weights[0], weights[2])
+
+
+def test_bce_objective_maps_logits_through_sigmoid():
+    objective = engine.ReconstructionLoss("bce")
+    logits = torch.tensor([[0.0, 100.0]])
+    assert torch.allclose(objective.output_activation(logits), torch.tensor([[0.5, 1.0]]))
+    target = torch.tensor([[0.5, 1.0]])
+    assert objective.per_sample(logits, target).shape == (1,)
+    with pytest.raises(ValueError, match="Unknown reconstruction loss 'l1'"):
+        engine.ReconstructionLoss("l1")
+
+
+def test_resolve_device():
+    assert engine.resolve_device("cpu") == torch.device("cpu")
+    expected = "cuda" if torch.cuda.is_available() else "cpu"
+    assert engine.resolve_device("auto").type == expected
+    with pytest.raises(ValueError, match="is not supported"):
+        engine.resolve_device("meta")
+
+
+def test_small_batches_train_on_one_thread():
+    small = engine.build_dense_autoencoder(64, 8, [32], "relu")
+    large = engine.build_dense_autoencoder(784, 64, [256], "relu")
+    assert engine.training_threads(small, 256, limit=2) == 1
+    assert engine.training_threads(large, 256, limit=2) == 2
+    assert engine.training_threads(large, 256, limit=1) == 1
+
+
+def test_thread_limit_follows_caller_and_restores():
+    before = torch.get_num_threads()
+    with threadpool_limits(limits=1, user_api="openmp"):
+        assert engine.caller_thread_limit() == 1
+    with engine.thread_limit(1):
+        assert torch.get_num_threads() == 1
+    assert torch.get_num_threads() == before
+
+
+def test_engine_never_imports_sklearn():
+    package = pathlib.Path(engine.__file__).parent
+    for path in package.glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                names = [node.module or ""]
+            else:
+                continue
+            assert not any(name.startswith("sklearn") for name in names), path.name
