@@ -1,5 +1,6 @@
 """Shared helpers for the benchmarks: Fashion-MNIST loading, machine info, JSON output."""
 
+import datetime
 import gzip
 import json
 import os
@@ -66,10 +67,18 @@ def machine_info():
 
 
 def write_results(name, payload):
-    """Write ``payload`` to benchmarks/results/<name>.json and return the path."""
+    """Write ``payload`` to benchmarks/results/<name>.json and return the path.
+
+    The benchmark's name, the date and the machine are added to every file.
+    """
+    header = {
+        "benchmark": name,
+        "date": datetime.datetime.now().isoformat(timespec="seconds"),
+        "machine": machine_info(),
+    }
     RESULTS_DIR.mkdir(exist_ok=True)
     path = RESULTS_DIR / f"{name}.json"
-    path.write_text(json.dumps(payload, indent=2) + "\n")
+    path.write_text(json.dumps({**header, **payload}, indent=2) + "\n")
     print(f"\nwrote {path}")
     return path
 

@@ -15,14 +15,13 @@ chunked ``map_batches`` evaluation, one-shot vs chunked bare encoder) follows.
 """
 
 import argparse
-import datetime
 import statistics
 import time
 import warnings
 
 import numpy as np
 import torch
-from _data import data_source, load_fashion_mnist_train, machine_info, print_table, write_results
+from _data import data_source, load_fashion_mnist_train, print_table, write_results
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.validation import validate_data
 
@@ -147,14 +146,11 @@ def main():
     write_results(
         "bench_inference",
         {
-            "benchmark": "bench_inference",
-            "date": datetime.datetime.now().isoformat(timespec="seconds"),
             "data": source,
             "n_samples": int(X.shape[0]),
             "n_features": int(X.shape[1]),
             "params": vars(args),
             "encoder": f"{X.shape[1]}-{args.hidden}-{args.n_components}",
-            "machine": machine_info(),
             "results": results,
             "breakdown_median_seconds": parts,
         },

@@ -15,7 +15,6 @@ that workers do not oversubscribe the cores (cpu_count // n_jobs each).
 """
 
 import argparse
-import datetime
 import os
 import statistics
 import time
@@ -26,7 +25,6 @@ from _data import (
     data_source,
     load_fashion_mnist_train,
     load_fashion_mnist_train_labels,
-    machine_info,
     print_table,
     write_results,
 )
@@ -196,13 +194,10 @@ def main():
     write_results(
         "bench_search",
         {
-            "benchmark": "bench_search",
-            "date": datetime.datetime.now().isoformat(timespec="seconds"),
             "data": source,
             "n_samples": int(X.shape[0]),
             "params": vars(args),
             "grid": GRID,
-            "machine": machine_info(),
             "results": {str(k): v for k, v in results.items()},
             "oversubscribed": oversubscribed,
         },

@@ -12,7 +12,6 @@ median of the per-repeat ratios to the bare loop, and the final training loss.
 """
 
 import argparse
-import datetime
 import os
 import statistics
 import time
@@ -22,7 +21,6 @@ import torch
 from _data import (
     data_source,
     load_fashion_mnist_train,
-    machine_info,
     print_table,
     write_results,
 )
@@ -221,14 +219,11 @@ def main():
     write_results(
         "bench_training",
         {
-            "benchmark": "bench_training",
-            "date": datetime.datetime.now().isoformat(timespec="seconds"),
             "data": source,
             "n_samples": int(X.shape[0]),
             "n_features": int(X.shape[1]),
             "params": vars(args),
             "network": f"{X.shape[1]}-{args.hidden}-{args.n_components}-{args.hidden}-{X.shape[1]}",
-            "machine": machine_info(),
             "results": results,
             "load_average_after_each_repeat": loadavg,
             "note": "seconds_per_epoch = whole fit wall time / epochs; "
