@@ -1,0 +1,196 @@
+"""The ``skae`` command line: ``skae compare`` (also ``python -m skae compare``)."""
+
+import argparse
+import sys
+
+from skae.compare import (
+    CLASSIFIERS,
+    DATASETS,
+    REDUCERS,
+    format_table,
+    load_comparison_data,
+    run_comparison,
+    write_report,
+)
+from skae.nn import resolve_device
+
+DEFAULT_EPOCHS = {"digits": 200, "fashion-mnist": 30, "mnist": 30}
+
+COMPARE_DESCRIPTION = """\
+Does an autoencoder in front of a classifier beat the raw pixels, and at what
+cost? Fits every reducer x classifier pipeline on one split and prints test
+accuracy, fit and predict seconds. PCA and the autoencoder are fit on all
+training images; with --labels-per-class the classifiers see only that many
+labeled images per class (the label-scarce setting). Writes results.csv,
+results.json and comparison.png (accuracy against time) into --output.
+"""
+
+
+def _positive_int(text):
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"invalid positive integer: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a positive integer, got {value}")
+    return value
+
+
+def build_parser():
+    """The argument parser of the ``skae`` command."""
+    parser = argparse.ArgumentParser(
+        prog="skae", description="skae: pretrain an autoencoder, then classify."
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    compare = commands.add_parser(
+        "compare",
+        help="compare raw pixels, PCA and the autoencoder in front of classifiers",
+        description=COMPARE_DESCRIPTION,
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    compare.add_argument(
+        "--dataset",
+        choices=DATASETS,
+        default="digits",
+        help="digits is embedded; the others are fetched into --data-home",
+    )
+    compare.add_argument(
+        "--n-train",
+        type=_positive_int,
+        metavar="N",
+        help="stratified subset of the training images (default: all)",
+    )
+    compare.add_argument(
+        "--n-test",
+        type=_positive_int,
+        metavar="N",
+        help="stratified subset of the test images (default: all)",
+    )
+    compare.add_argument(
+        "--labels-per-class",
+        type=_positive_int,
+        metavar="N",
+        help="labeled training images per class (default: all labeled)",
+    )
+    compare.add_argument(
+        "--n-components",
+        type=_positive_int,
+        nargs="+",
+        default=[16, 32],
+        metavar="K",
+        help="latent sizes of PCA and the autoencoder",
+    )
+    compare.add_argument(
+        "--classifiers",
+        nargs="+",
+        choices=CLASSIFIERS,
+        default=list(CLASSIFIERS),
+        metavar="NAME",
+        help=f"classifiers, from {{{', '.join(CLASSIFIERS)}}}",
+    )
+    compare.add_argument(
+        "--reducers",
+        nargs="+",
+        choices=REDUCERS,
+        default=list(REDUCERS),
+        metavar="NAME",
+        help=f"reducers, from {{{', '.join(REDUCERS)}}}",
+    )
+    compare.add_argument(
+        "--device", default="auto", help="autoencoder device: auto, cpu, cuda or cuda:N"
+    )
+    compare.add_argument(
+        "--epochs",
+        type=_positive_int,
+        metavar="N",
+        help="autoencoder epochs (default: "
+        + ", ".join(f"{k} {v}" for k, v in DEFAULT_EPOCHS.items())
+        + ")",
+    )
+    compare.add_argument(
+        "--seed", type=int, default=0, help="seed of the split, the labeled subset and the models"
+    )
+    compare.add_argument(
+        "--n-jobs", type=int, default=None, metavar="N", help="parallel jobs of the random forest"
+    )
+    compare.add_argument(
+        "--output",
+        default="skae-results",
+        metavar="DIR",
+        help="folder for results.csv, results.json and comparison.png",
+    )
+    compare.add_argument(
+        "--data-home",
+        metavar="DIR",
+        help="folder for downloaded data (default: $SKAE_DATA or ~/skae_data)",
+    )
+    compare.add_argument(
+        "--no-download", action="store_true", help="fail instead of downloading a missing data set"
+    )
+    return parser
+
+
+def main(argv=None):
+    """Run the ``skae`` command; returns the exit status."""
+    args = build_parser().parse_args(argv)
+    return _compare(args)
+
+
+def fail(message):
+    """Exit with argparse's status for bad arguments, 2, and ``message``."""
+    print(f"skae compare: error: {message}", file=sys.stderr)
+    raise SystemExit(2)
+
+
+def _compare(args):
+    try:
+        resolve_device(args.device)
+    except ValueError as exc:
+        fail(str(exc))
+    try:
+        data = load_comparison_data(
+            args.dataset,
+            n_train=args.n_train,
+            n_test=args.n_test,
+            labels_per_class=args.labels_per_class,
+            random_state=args.seed,
+            data_home=args.data_home,
+            download_if_missing=not args.no_download,
+        )
+    except ValueError as exc:
+        fail(str(exc))
+    except OSError as exc:
+        print(f"skae compare: error: {exc}", file=sys.stderr)
+        return 1
+    n_features = data.X_train.shape[1]
+    reducers = list(dict.fromkeys(args.reducers))
+    n_components = sorted(set(args.n_components))
+    if set(reducers) - {"raw"} and max(n_components) > min(n_features, len(data.X_train)):
+        fail(
+            f"--n-components {max(n_components)} is larger than the {n_features} features "
+            f"or {len(data.X_train)} training images of {args.dataset}."
+        )
+    epochs = args.epochs or DEFAULT_EPOCHS[args.dataset]
+    settings = {**vars(args), "epochs": epochs}
+    print(
+        f"skae compare: {args.dataset}, {len(data.X_train)} training images "
+        f"({len(data.X_labeled)} labeled), {len(data.X_test)} test images",
+        file=sys.stderr,
+    )
+    rows = run_comparison(
+        data,
+        reducers=reducers,
+        classifiers=list(dict.fromkeys(args.classifiers)),
+        n_components=n_components,
+        epochs=epochs,
+        device=args.device,
+        random_state=args.seed,
+        n_jobs=args.n_jobs,
+    )
+    print(format_table(rows))
+    written = write_report(rows, args.output, settings)
+    for path in written.values():
+        print(f"wrote {path}")
+    if "plot" not in written:
+        print("no plot: matplotlib is not installed (pip install 'skae[plotting]')")
+    return 0

@@ -1,0 +1,124 @@
+"""Reporting a comparison: a text table, results.csv, results.json and a plot."""
+
+import csv
+import datetime
+import json
+import os
+import platform
+from pathlib import Path
+
+import numpy as np
+import sklearn
+import torch
+
+import skae
+
+TABLE_COLUMNS = (
+    ("reducer", "reducer", "{}"),
+    ("n_components", "latent", "{}"),
+    ("classifier", "classifier", "{}"),
+    ("accuracy", "accuracy", "{:.4f}"),
+    ("fit_seconds", "fit s", "{:.2f}"),
+    ("predict_seconds", "predict s", "{:.2f}"),
+)
+MARKERS = {"svc": "o", "rf": "s", "logreg": "^"}
+
+
+def format_table(rows):
+    """The rows as a plain-text table: reducer, latent size, classifier, accuracy, times."""
+    headers = [header for _, header, _ in TABLE_COLUMNS]
+    cells = [[fmt.format(row[key]) for key, _, fmt in TABLE_COLUMNS] for row in rows]
+    widths = [max(len(c) for c in column) for column in zip(headers, *cells, strict=True)]
+    lines = ["  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True))]
+    lines.append("-" * len(lines[0]))
+    lines += ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)) for r in cells]
+    return "\n".join(lines)
+
+
+def environment_info():
+    """Platform, CPU count and library versions, for the record of a run."""
+    return {
+        "date": datetime.datetime.now().isoformat(timespec="seconds"),
+        "platform": platform.platform(),
+        "processor": platform.processor() or platform.machine(),
+        "cpu_count": os.cpu_count(),
+        "python": platform.python_version(),
+        "torch": torch.__version__,
+        "torch_num_threads": torch.get_num_threads(),
+        "cuda": torch.cuda.get_device_name() if torch.cuda.is_available() else None,
+        "sklearn": sklearn.__version__,
+        "numpy": np.__version__,
+        "skae": skae.__version__,
+    }
+
+
+def write_report(rows, output_dir, settings):
+    """Write ``results.csv``, ``results.json`` and ``comparison.png`` into ``output_dir``.
+
+    The plot is skipped when matplotlib is not installed.
+
+    Returns
+    -------
+    written : dict
+        The path of each file written, under the keys ``"csv"``, ``"json"``
+        and ``"plot"``.
+    """
+    output_dir = Path(output_dir)
+    output_dir.mkdir(parents=True, exist_ok=True)
+    csv_path = output_dir / "results.csv"
+    with csv_path.open("w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    json_path = output_dir / "results.json"
+    record = {"settings": settings, "environment": environment_info(), "results": rows}
+    json_path.write_text(json.dumps(record, indent=2) + "\n")
+    written = {"csv": csv_path, "json": json_path}
+    try:
+        import matplotlib
+    except ImportError:
+        return written
+    matplotlib.use("Agg")
+    written["plot"] = output_dir / "comparison.png"
+    plot_results(rows, written["plot"])
+    return written
+
+
+def plot_results(rows, path):
+    """Plot accuracy against total time (fit + predict), one point per pipeline."""
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(7, 4.5), layout="constrained")
+    reducers = list(dict.fromkeys(row["reducer"] for row in rows))
+    colors = dict(zip(reducers, plt.rcParams["axes.prop_cycle"].by_key()["color"], strict=False))
+    for row in rows:
+        seconds = row["fit_seconds"] + row["predict_seconds"]
+        ax.scatter(
+            seconds,
+            row["accuracy"],
+            color=colors[row["reducer"]],
+            marker=MARKERS.get(row["classifier"], "o"),
+            label=f"{row['reducer']} + {row['classifier']}",
+        )
+        if row["reducer"] != "raw":
+            ax.annotate(
+                str(row["n_components"]),
+                (seconds, row["accuracy"]),
+                textcoords="offset points",
+                xytext=(4, 3),
+                fontsize=7,
+            )
+    handles, labels = ax.get_legend_handles_labels()
+    unique = dict(zip(labels, handles, strict=True))
+    ax.legend(unique.values(), unique.keys(), fontsize=7, loc="best")
+    ax.set_xscale("log")
+    ax.set_xlabel("fit + predict time (s, log scale)")
+    ax.set_ylabel("test accuracy")
+    first = rows[0]
+    ax.set_title(
+        f"{first['dataset']}: {first['n_labeled']} labeled, {first['n_unlabeled']} unlabeled "
+        f"training images (numbers: latent size)",
+        fontsize=9,
+    )
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
