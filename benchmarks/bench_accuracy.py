@@ -95,7 +95,8 @@ def print_summary(name, summary):
         [
             [
                 f"{s['reducer']}({s['n_components']}) + {s['classifier']}",
-                f"{s['accuracy_mean']:.4f} ± {s['accuracy_std']:.4f}",
+                f"{s['accuracy_mean']:.4f}"
+                + (f" ± {s['accuracy_std']:.4f}" if len(s["seeds"]) > 1 else ""),
                 f"{s['points_vs_raw_svc']:+.1f}",
                 f"{s['fit_seconds_median']:.1f}",
                 f"{s['fit_ratio_to_raw_svc']:.2f}",

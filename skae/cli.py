@@ -46,13 +46,12 @@ def build_parser():
         "compare",
         help="compare raw pixels, PCA and the autoencoder in front of classifiers",
         description=COMPARE_DESCRIPTION,
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
     compare.add_argument(
         "--dataset",
         choices=DATASETS,
         default="digits",
-        help="digits is embedded; the others are fetched into --data-home",
+        help="digits is embedded; the others are fetched into --data-home (default: digits)",
     )
     compare.add_argument(
         "--n-train",
@@ -78,7 +77,7 @@ def build_parser():
         nargs="+",
         default=[16, 32],
         metavar="K",
-        help="latent sizes of PCA and the autoencoder",
+        help="latent sizes of PCA and the autoencoder (default: 16 32)",
     )
     compare.add_argument(
         "--classifiers",
@@ -86,7 +85,7 @@ def build_parser():
         choices=CLASSIFIERS,
         default=list(CLASSIFIERS),
         metavar="NAME",
-        help=f"classifiers, from {{{', '.join(CLASSIFIERS)}}}",
+        help=f"classifiers, from {{{', '.join(CLASSIFIERS)}}} (default: all)",
     )
     compare.add_argument(
         "--reducers",
@@ -94,10 +93,12 @@ def build_parser():
         choices=REDUCERS,
         default=list(REDUCERS),
         metavar="NAME",
-        help=f"reducers, from {{{', '.join(REDUCERS)}}}",
+        help=f"reducers, from {{{', '.join(REDUCERS)}}} (default: all)",
     )
     compare.add_argument(
-        "--device", default="auto", help="autoencoder device: auto, cpu, cuda or cuda:N"
+        "--device",
+        default="auto",
+        help="autoencoder device: auto, cpu, cuda or cuda:N (default: auto)",
     )
     compare.add_argument(
         "--epochs",
@@ -108,16 +109,23 @@ def build_parser():
         + ")",
     )
     compare.add_argument(
-        "--seed", type=int, default=0, help="seed of the split, the labeled subset and the models"
+        "--seed",
+        type=int,
+        default=0,
+        help="seed of the split, the labeled subset and the models (default: 0)",
     )
     compare.add_argument(
-        "--n-jobs", type=int, default=None, metavar="N", help="parallel jobs of the random forest"
+        "--n-jobs",
+        type=int,
+        default=None,
+        metavar="N",
+        help="parallel jobs of the random forest (default: 1)",
     )
     compare.add_argument(
         "--output",
         default="skae-results",
         metavar="DIR",
-        help="folder for results.csv, results.json and comparison.png",
+        help="folder for results.csv, results.json and comparison.png (default: skae-results)",
     )
     compare.add_argument(
         "--data-home",

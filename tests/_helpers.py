@@ -1,5 +1,7 @@
 """Small data and settings shared by the tests."""
 
+import gzip
+
 import numpy as np
 
 from skae import AutoencoderTransformer
@@ -20,3 +22,14 @@ def fast_autoencoder(**params):
         n_components=3, hidden_layer_sizes=(16,), max_iter=20, random_state=0, device="cpu"
     )
     return AutoencoderTransformer(**{**defaults, **params})
+
+
+def write_idx(path, array, compress=True):
+    """Write ``array`` as an IDX file (gzipped unless ``compress`` is False); return its bytes."""
+    type_codes = {np.uint8: 0x08, np.int8: 0x09, np.int16: 0x0B, np.int32: 0x0C}
+    type_codes |= {np.float32: 0x0D, np.float64: 0x0E}
+    header = bytes([0, 0, type_codes[array.dtype.type], array.ndim])
+    header += np.asarray(array.shape, dtype=">i4").tobytes()
+    content = header + array.astype(array.dtype.newbyteorder(">")).tobytes()
+    path.write_bytes(gzip.compress(content) if compress else content)
+    return content

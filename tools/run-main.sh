@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# Set up .venv and run the main job: raw-pixel SVC vs PCA + SVC vs
-# AutoencoderTransformer + SVC on sklearn's digits, printing accuracy and time.
+# Set up .venv and run the main job: `skae compare` on the embedded digits data set,
+# raw pixels vs PCA vs the autoencoder in front of SVC, random forest and logistic
+# regression. Prints the table and writes results.csv, results.json and
+# comparison.png into skae-results/. Extra arguments go to `skae compare`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash tools/setup-venv.sh plotting
-.venv/bin/python examples/plot_digits_pipeline.py
+.venv/bin/skae compare --dataset digits --output skae-results "$@"

@@ -1,0 +1,121 @@
+"""The ``skae compare`` command: arguments, outputs, errors, and a tiny end-to-end run."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from skae.cli import main
+
+
+def run_cli(*args):
+    return main(["compare", *args])
+
+
+def test_end_to_end_on_digits_writes_table_csv_json_and_plot(tmp_path, capsys):
+    out = tmp_path / "results"
+    status = run_cli(
+        "--n-train", "300", "--n-test", "150", "--n-components", "6",
+        "--classifiers", "svc", "logreg", "--epochs", "3", "--device", "cpu",
+        "--output", str(out),
+    )  # fmt: skip
+    assert status == 0
+    captured = capsys.readouterr()
+    table = captured.out.splitlines()
+    assert table[0].split()[:3] == ["reducer", "latent", "classifier"]
+    assert [line.split()[:3] for line in table[2:8]] == [
+        ["raw", "64", "svc"],
+        ["raw", "64", "logreg"],
+        ["pca", "6", "svc"],
+        ["pca", "6", "logreg"],
+        ["autoencoder", "6", "svc"],
+        ["autoencoder", "6", "logreg"],
+    ]
+    assert "300 training images (300 labeled), 150 test images" in captured.err
+    assert "[6/6] autoencoder(6) + logreg" in captured.err
+    record = json.loads((out / "results.json").read_text())
+    assert record["settings"]["epochs"] == 3
+    assert record["settings"]["n_components"] == [6]
+    assert len(record["results"]) == 6
+    assert (out / "results.csv").read_text().count("\n") == 7
+    assert (out / "comparison.png").read_bytes().startswith(b"\x89PNG")
+    assert f"wrote {out / 'comparison.png'}" in captured.out
+
+
+def test_label_scarce_run(tmp_path, capsys):
+    status = run_cli(
+        "--labels-per-class", "5", "--reducers", "raw", "pca", "--n-components", "8",
+        "--classifiers", "svc", "--output", str(tmp_path),
+    )  # fmt: skip
+    assert status == 0
+    rows = json.loads((tmp_path / "results.json").read_text())["results"]
+    assert {(r["n_labeled"], r["n_unlabeled"]) for r in rows} == {(50, 1297)}
+    assert "(50 labeled)" in capsys.readouterr().err
+
+
+def test_fashion_mnist_run(tiny_fashion_mnist, tmp_path, capsys):
+    status = run_cli(
+        "--dataset", "fashion-mnist", "--data-home", str(tiny_fashion_mnist.data_home),
+        "--labels-per-class", "2", "--reducers", "raw", "--classifiers", "rf",
+        "--output", str(tmp_path),
+    )  # fmt: skip
+    assert status == 0
+    row = json.loads((tmp_path / "results.json").read_text())["results"][0]
+    assert (row["dataset"], row["n_components"], row["n_labeled"]) == ("fashion-mnist", 784, 20)
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--dataset", "cifar"], "argument --dataset: invalid choice: 'cifar'"),
+        (["--classifiers", "knn"], "argument --classifiers: invalid choice: 'knn'"),
+        (["--reducers"], "argument --reducers: expected at least one argument"),
+        (["--n-train", "0"], "argument --n-train: must be a positive integer, got 0"),
+        (["--epochs", "ten"], "argument --epochs: invalid positive integer: 'ten'"),
+        (["--n-components", "65"], "--n-components 65 is larger than the 64 features"),
+        (["--labels-per-class", "500"], "labels_per_class=500 but class"),
+        (["--n-train", "2000"], "n_train=2000 is larger than the 1347 images"),
+        (["--device", "tpu"], "device='tpu' is not"),
+        (["--frobnicate"], "unrecognized arguments: --frobnicate"),
+    ],
+)
+def test_bad_arguments_exit_2_with_a_clear_message(args, message, capsys, tmp_path):
+    with pytest.raises(SystemExit) as info:
+        run_cli(*args, "--output", str(tmp_path / "never"))
+    assert info.value.code == 2
+    assert message in capsys.readouterr().err
+    assert not (tmp_path / "never").exists()
+
+
+def test_a_command_is_required(capsys):
+    with pytest.raises(SystemExit) as info:
+        main([])
+    assert info.value.code == 2
+    assert "required: COMMAND" in capsys.readouterr().err
+
+
+def test_missing_dataset_says_how_to_get_it(tiny_fashion_mnist, tmp_path, capsys):
+    status = run_cli(
+        "--dataset", "fashion-mnist", "--data-home", str(tiny_fashion_mnist.data_home),
+        "--no-download", "--output", str(tmp_path / "never"),
+    )  # fmt: skip
+    assert status == 1
+    err = capsys.readouterr().err
+    assert err.startswith(
+        "skae compare: error: fashion-mnist: train-images-idx3-ubyte.gz not found"
+    )
+    assert "apt-get install dataset-fashion-mnist" in err
+    assert not (tmp_path / "never").exists()
+
+
+def test_python_dash_m_and_the_console_script_run_the_same_command():
+    script = Path(sys.executable).with_name("skae")
+    for command in ([sys.executable, "-m", "skae"], [str(script)]):
+        result = subprocess.run(
+            [*command, "compare", "--help"], capture_output=True, text=True, check=False
+        )
+        assert result.returncode == 0, result.stderr
+        assert "--labels-per-class N" in result.stdout
+        assert result.stdout.startswith("usage: skae compare")

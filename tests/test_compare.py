@@ -1,0 +1,226 @@
+"""skae.compare: the split, the pipelines, the timing rows and the report files."""
+
+import csv
+import json
+import sys
+
+import numpy as np
+import pytest
+from sklearn.decomposition import PCA
+
+from skae.compare import (
+    _runner,
+    format_table,
+    load_comparison_data,
+    make_classifier,
+    make_reducer,
+    run_comparison,
+    write_report,
+)
+
+
+@pytest.fixture(scope="module")
+def small_digits():
+    """Digits cut to 400 training and 200 test images, all labeled."""
+    return load_comparison_data("digits", n_train=400, n_test=200, random_state=0)
+
+
+def test_digits_split_is_stratified_and_scaled():
+    data = load_comparison_data("digits")
+    assert data.X_train.shape == (1347, 64)
+    assert data.X_test.shape == (450, 64)
+    assert data.X_train.dtype == np.float32
+    assert 0 <= data.X_train.min() and data.X_train.max() <= 1
+    assert data.X_labeled is data.X_train
+    train_share = np.bincount(data.y_labeled) / len(data.y_labeled)
+    test_share = np.bincount(data.y_test) / len(data.y_test)
+    np.testing.assert_allclose(train_share, test_share, atol=0.01)
+
+
+def test_labels_per_class_picks_a_labeled_subset_of_the_training_images():
+    data = load_comparison_data("digits", labels_per_class=7, random_state=3)
+    np.testing.assert_array_equal(np.bincount(data.y_labeled), [7] * 10)
+    train_rows = {row.tobytes() for row in data.X_train}
+    assert all(row.tobytes() in train_rows for row in data.X_labeled)
+    other_seed = load_comparison_data("digits", labels_per_class=7, random_state=4)
+    assert not np.array_equal(data.X_labeled, other_seed.X_labeled)
+
+
+def test_subsets_are_stratified_and_seeded():
+    a = load_comparison_data("digits", n_train=200, n_test=100, random_state=1)
+    b = load_comparison_data("digits", n_train=200, n_test=100, random_state=1)
+    assert a.X_train.shape == (200, 64) and a.X_test.shape == (100, 64)
+    np.testing.assert_array_equal(a.X_train, b.X_train)
+    assert np.bincount(a.y_labeled).min() >= 19
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"n_train": 5000}, "n_train=5000 is larger than the 1347 images"),
+        ({"n_test": 451}, "n_test=451 is larger than the 450 images"),
+        ({"labels_per_class": 200}, "labels_per_class=200 but class"),
+        ({"dataset": "cifar"}, "dataset='cifar' is not one of"),
+    ],
+)
+def test_bad_split_requests_are_explained(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        load_comparison_data(**{"dataset": "digits", **kwargs})
+
+
+def test_fashion_mnist_uses_the_official_split(tiny_fashion_mnist):
+    data = load_comparison_data(
+        "fashion-mnist", labels_per_class=2, data_home=tiny_fashion_mnist.data_home
+    )
+    assert data.X_train.shape == (40, 784)
+    assert data.X_test.shape == (20, 784)
+    assert len(data.y_labeled) == 20
+    assert data.target_names[0] == "T-shirt/top"
+
+
+def test_unknown_names_are_rejected():
+    with pytest.raises(ValueError, match="reducer='ica'"):
+        make_reducer("ica", 2, epochs=1, device="cpu", random_state=0)
+    with pytest.raises(ValueError, match="classifier='knn'"):
+        make_classifier("knn", random_state=0, n_jobs=None)
+
+
+def test_run_comparison_scores_every_pipeline(small_digits):
+    lines = []
+    rows = run_comparison(
+        small_digits,
+        reducers=["raw", "pca", "autoencoder"],
+        classifiers=["svc", "logreg"],
+        n_components=[8, 12],
+        epochs=3,
+        device="cpu",
+        log=lines.append,
+    )
+    keys = [(r["reducer"], r["n_components"], r["classifier"]) for r in rows]
+    assert keys == [
+        ("raw", 64, "svc"),
+        ("raw", 64, "logreg"),
+        ("pca", 8, "svc"),
+        ("pca", 8, "logreg"),
+        ("pca", 12, "svc"),
+        ("pca", 12, "logreg"),
+        ("autoencoder", 8, "svc"),
+        ("autoencoder", 8, "logreg"),
+        ("autoencoder", 12, "svc"),
+        ("autoencoder", 12, "logreg"),
+    ]
+    raw_svc = rows[0]
+    assert raw_svc["accuracy"] > 0.9  # digits are easy: a broken harness would not get here
+    for row in rows:
+        assert 0 <= row["accuracy"] <= 1
+        assert row["fit_seconds"] >= row["reducer_fit_seconds"] >= 0
+        assert row["predict_seconds"] > 0
+        assert (row["n_labeled"], row["n_unlabeled"], row["n_test"]) == (400, 0, 200)
+    # One reducer fit is shared by the classifiers behind it.
+    assert rows[6]["reducer_fit_seconds"] == rows[7]["reducer_fit_seconds"] > 0
+    assert raw_svc["reducer_fit_seconds"] == 0
+    assert sum(line.startswith("[") for line in lines) == 10
+    assert "[10/10] autoencoder(12) + logreg: accuracy" in lines[-1]
+
+
+def test_reducers_learn_from_every_image_classifiers_from_the_labeled(monkeypatch):
+    data = load_comparison_data("digits", labels_per_class=5, random_state=0)
+    fitted_on = {}
+
+    class RecordingPCA(PCA):
+        def fit(self, X, y=None):
+            fitted_on["reducer"] = len(X)
+            return super().fit(X, y)
+
+    monkeypatch.setattr(
+        _runner, "make_reducer", lambda name, k, **_: RecordingPCA(k) if name == "pca" else None
+    )
+    rows = run_comparison(
+        data, reducers=["pca"], classifiers=["svc"], n_components=[4], log=lambda line: None
+    )
+    assert fitted_on["reducer"] == len(data.X_train) == 1347
+    assert rows[0]["n_labeled"] == 50
+    assert rows[0]["n_unlabeled"] == 1297
+
+
+def test_run_comparison_is_reproducible(small_digits):
+    def accuracies():
+        rows = run_comparison(
+            small_digits,
+            reducers=["autoencoder"],
+            classifiers=["rf"],
+            n_components=[6],
+            epochs=3,
+            device="cpu",
+            random_state=5,
+            log=lambda line: None,
+        )
+        return [row["accuracy"] for row in rows]
+
+    assert accuracies() == accuracies()
+
+
+@pytest.fixture
+def two_rows():
+    common = {"dataset": "digits", "n_unlabeled": 0, "n_labeled": 10, "n_test": 5, "seed": 0}
+    return [
+        {
+            **common,
+            "reducer": "raw",
+            "classifier": "svc",
+            "n_components": 64,
+            "accuracy": 0.9,
+            "fit_seconds": 0.5,
+            "predict_seconds": 0.25,
+            "reducer_fit_seconds": 0.0,
+        },
+        {
+            **common,
+            "reducer": "autoencoder",
+            "classifier": "rf",
+            "n_components": 8,
+            "accuracy": 0.8125,
+            "fit_seconds": 12.0,
+            "predict_seconds": 1.5,
+            "reducer_fit_seconds": 11.0,
+        },
+    ]
+
+
+def test_format_table_shows_one_line_per_pipeline(two_rows):
+    lines = format_table(two_rows).splitlines()
+    assert lines[0].split() == [
+        "reducer",
+        "latent",
+        "classifier",
+        "accuracy",
+        "fit",
+        "s",
+        "predict",
+        "s",
+    ]
+    assert set(lines[1]) == {"-"}
+    assert lines[2].split() == ["raw", "64", "svc", "0.9000", "0.50", "0.25"]
+    assert lines[3].split() == ["autoencoder", "8", "rf", "0.8125", "12.00", "1.50"]
+
+
+def test_write_report_writes_csv_json_and_plot(two_rows, tmp_path):
+    written = write_report(two_rows, tmp_path / "out", {"dataset": "digits", "seed": 0})
+    assert set(written) == {"csv", "json", "plot"}
+    with written["csv"].open() as f:
+        table = list(csv.DictReader(f))
+    assert [r["reducer"] for r in table] == ["raw", "autoencoder"]
+    assert float(table[1]["accuracy"]) == 0.8125
+    record = json.loads(written["json"].read_text())
+    assert record["settings"] == {"dataset": "digits", "seed": 0}
+    assert record["results"] == two_rows
+    assert record["environment"]["cpu_count"] >= 1
+    assert "torch" in record["environment"]
+    assert written["plot"].read_bytes().startswith(b"\x89PNG")
+
+
+def test_write_report_without_matplotlib_skips_only_the_plot(two_rows, tmp_path, monkeypatch):
+    monkeypatch.setitem(sys.modules, "matplotlib", None)
+    written = write_report(two_rows, tmp_path, {})
+    assert set(written) == {"csv", "json"}
+    assert not (tmp_path / "comparison.png").exists()
