@@ -1,6 +1,7 @@
 """The ``skae`` command line: ``skae compare`` (also ``python -m skae compare``)."""
 
 import argparse
+import contextlib
 import sys
 
 from skae.compare import (
@@ -24,6 +25,26 @@ training images; with --labels-per-class the classifiers see only that many
 labeled images per class (the label-scarce setting). Writes results.csv,
 results.json and comparison.png (accuracy against time) into --output.
 """
+
+
+def _non_negative_int(text):
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"invalid integer: {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, got {value}")
+    return value
+
+
+def _n_jobs(text):
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"invalid integer: {text!r}") from None
+    if value == 0:
+        raise argparse.ArgumentTypeError("must not be 0 (use -1 for all cores)")
+    return value
 
 
 def _positive_int(text):
@@ -110,13 +131,13 @@ def build_parser():
     )
     compare.add_argument(
         "--seed",
-        type=int,
+        type=_non_negative_int,
         default=0,
         help="seed of the split, the labeled subset and the models (default: 0)",
     )
     compare.add_argument(
         "--n-jobs",
-        type=int,
+        type=_n_jobs,
         default=None,
         metavar="N",
         help="parallel jobs of the random forest (default: 1)",
@@ -134,6 +155,13 @@ def build_parser():
     )
     compare.add_argument(
         "--no-download", action="store_true", help="fail instead of downloading a missing data set"
+    )
+    compare.add_argument(
+        "-v",
+        "--verbose",
+        action="count",
+        default=0,
+        help="autoencoder progress: -v a line per epoch, -vv also a progress bar",
     )
     return parser
 
@@ -185,16 +213,19 @@ def _compare(args):
         f"({len(data.X_labeled)} labeled), {len(data.X_test)} test images",
         file=sys.stderr,
     )
-    rows = run_comparison(
-        data,
-        reducers=reducers,
-        classifiers=list(dict.fromkeys(args.classifiers)),
-        n_components=n_components,
-        epochs=epochs,
-        device=args.device,
-        random_state=args.seed,
-        n_jobs=args.n_jobs,
-    )
+    # Progress of every kind goes to stderr; stdout gets the table alone.
+    with contextlib.redirect_stdout(sys.stderr):
+        rows = run_comparison(
+            data,
+            reducers=reducers,
+            classifiers=list(dict.fromkeys(args.classifiers)),
+            n_components=n_components,
+            epochs=epochs,
+            device=args.device,
+            random_state=args.seed,
+            n_jobs=args.n_jobs,
+            verbose=args.verbose,
+        )
     print(format_table(rows))
     written = write_report(rows, args.output, settings)
     for path in written.values():

@@ -1,6 +1,7 @@
 """The ``skae compare`` command: arguments, outputs, errors, and a tiny end-to-end run."""
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -55,6 +56,18 @@ def test_label_scarce_run(tmp_path, capsys):
     assert "(50 labeled)" in capsys.readouterr().err
 
 
+def test_verbose_training_output_goes_to_stderr_not_the_table(tmp_path, capsys):
+    status = run_cli(
+        "--reducers", "autoencoder", "--n-components", "4", "--classifiers", "logreg",
+        "--n-train", "200", "--epochs", "2", "-v", "--output", str(tmp_path),
+    )  # fmt: skip
+    assert status == 0
+    captured = capsys.readouterr()
+    assert re.search(r"epoch +2/2  train_loss", captured.err)
+    assert "epoch" not in captured.out
+    assert captured.out.splitlines()[2].split()[:3] == ["autoencoder", "4", "logreg"]
+
+
 def test_fashion_mnist_run(tiny_fashion_mnist, tmp_path, capsys):
     status = run_cli(
         "--dataset", "fashion-mnist", "--data-home", str(tiny_fashion_mnist.data_home),
@@ -79,6 +92,8 @@ def test_fashion_mnist_run(tiny_fashion_mnist, tmp_path, capsys):
         (["--n-train", "2000"], "n_train=2000 is larger than the 1347 images"),
         (["--device", "tpu"], "device='tpu' is not"),
         (["--frobnicate"], "unrecognized arguments: --frobnicate"),
+        (["--n-jobs", "0"], "argument --n-jobs: must not be 0"),
+        (["--seed", "-3"], "argument --seed: must be 0 or more, got -3"),
     ],
 )
 def test_bad_arguments_exit_2_with_a_clear_message(args, message, capsys, tmp_path):

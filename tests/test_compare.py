@@ -119,7 +119,8 @@ def test_run_comparison_scores_every_pipeline(small_digits):
     # One reducer fit is shared by the classifiers behind it.
     assert rows[6]["reducer_fit_seconds"] == rows[7]["reducer_fit_seconds"] > 0
     assert raw_svc["reducer_fit_seconds"] == 0
-    assert sum(line.startswith("[") for line in lines) == 10
+    assert sum(line.startswith("[") for line in lines) == 20
+    assert "[1/10] raw(64) + svc: fitting on 400 labeled images ..." in lines
     assert "[10/10] autoencoder(12) + logreg: accuracy" in lines[-1]
 
 

@@ -13,15 +13,23 @@ REDUCERS = ("raw", "pca", "autoencoder")
 CLASSIFIERS = ("svc", "rf", "logreg")
 
 
-def make_reducer(name, n_components, *, epochs, device, random_state):
-    """A fresh, unfitted reducer; ``"raw"`` (the pixels themselves) gives None."""
+def make_reducer(name, n_components, *, epochs, device, random_state, verbose=0):
+    """A fresh, unfitted reducer; ``"raw"`` (the pixels themselves) gives None.
+
+    ``epochs``, ``device`` and ``verbose`` are the autoencoder's ``max_iter``,
+    ``device`` and ``verbose``.
+    """
     if name == "raw":
         return None
     if name == "pca":
         return PCA(n_components=n_components, random_state=random_state)
     if name == "autoencoder":
         return AutoencoderTransformer(
-            n_components=n_components, max_iter=epochs, device=device, random_state=random_state
+            n_components=n_components,
+            max_iter=epochs,
+            device=device,
+            random_state=random_state,
+            verbose=verbose,
         )
     raise ValueError(f"reducer={name!r} is not one of {REDUCERS}.")
 

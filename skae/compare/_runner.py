@@ -22,6 +22,7 @@ def run_comparison(
     device="auto",
     random_state=0,
     n_jobs=None,
+    verbose=0,
     log=None,
 ):
     """Fit and score every reducer x classifier pipeline on ``data``.
@@ -59,6 +60,10 @@ def run_comparison(
     n_jobs : int, default=None
         Parallel jobs of the random forest.
 
+    verbose : int, default=0
+        The autoencoder's ``verbose``: 1 prints a line per epoch, 2 adds a
+        progress bar.
+
     log : callable, default=None
         Called with one progress line at a time; None prints to stderr.
 
@@ -77,7 +82,12 @@ def run_comparison(
     rows = []
     for reducer_name, k in jobs:
         reducer = make_reducer(
-            reducer_name, k, epochs=epochs, device=device, random_state=random_state
+            reducer_name,
+            k,
+            epochs=epochs,
+            device=device,
+            random_state=random_state,
+            verbose=verbose,
         )
         reducer_seconds = 0.0
         if reducer is not None:
@@ -90,6 +100,8 @@ def run_comparison(
         for classifier_name in classifiers:
             classifier = make_classifier(classifier_name, random_state=random_state, n_jobs=n_jobs)
             pipeline = _pipeline(reducer, classifier)
+            step = f"[{len(rows) + 1}/{n_pipelines}] {reducer_name}({k}) + {classifier_name}"
+            log(f"{step}: fitting on {len(data.X_labeled)} labeled images ...")
             fit_seconds = _timed(pipeline.fit, data.X_labeled, data.y_labeled)[1]
             y_pred, predict_seconds = _timed(pipeline.predict, data.X_test)
             row = {
@@ -108,8 +120,7 @@ def run_comparison(
             }
             rows.append(row)
             log(
-                f"[{len(rows)}/{n_pipelines}] {reducer_name}({k}) + {classifier_name}: "
-                f"accuracy {row['accuracy']:.3f}, fit {row['fit_seconds']:.1f} s, "
+                f"{step}: accuracy {row['accuracy']:.3f}, fit {row['fit_seconds']:.1f} s, "
                 f"predict {predict_seconds:.1f} s"
             )
     return rows
