@@ -117,7 +117,10 @@ def main():
     args = parser.parse_args()
     warnings.filterwarnings("ignore", category=ConvergenceWarning)
     for name in args.settings:
-        result = run_setting(name, args)
+        try:
+            result = run_setting(name, args)
+        except FileNotFoundError as exc:
+            raise SystemExit(f"bench_accuracy needs the real Fashion-MNIST: {exc}") from None
         print_summary(name, result["summary"])
         if name == "60k":
             raw_svc = next(
