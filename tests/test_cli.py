@@ -86,13 +86,16 @@ def test_fashion_mnist_run(tiny_fashion_mnist, tmp_path, capsys):
         (["--classifiers", "knn"], "argument --classifiers: invalid choice: 'knn'"),
         (["--reducers"], "argument --reducers: expected at least one argument"),
         (["--n-train", "0"], "argument --n-train: must be a positive integer, got 0"),
-        (["--epochs", "ten"], "argument --epochs: invalid positive integer: 'ten'"),
+        (["--epochs", "ten"], "argument --epochs: invalid integer: 'ten'"),
         (["--n-components", "65"], "--n-components 65 is larger than the 64 features"),
         (["--labels-per-class", "500"], "labels_per_class=500 but class"),
         (["--n-train", "2000"], "n_train=2000 is larger than the 1347 images"),
         (["--device", "tpu"], "device='tpu' is not"),
         (["--frobnicate"], "unrecognized arguments: --frobnicate"),
-        (["--n-jobs", "0"], "argument --n-jobs: must not be 0"),
+        (
+            ["--n-jobs", "0"],
+            "argument --n-jobs: must be -1 (all cores) or a nonzero integer, got 0",
+        ),
         (["--seed", "-3"], "argument --seed: must be 0 or more, got -3"),
     ],
 )
