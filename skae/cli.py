@@ -162,7 +162,7 @@ def main(argv=None):
     return _compare(args)
 
 
-def fail(message):
+def _fail(message):
     """Exit with argparse's status for bad arguments, 2, and ``message``."""
     print(f"skae compare: error: {message}", file=sys.stderr)
     raise SystemExit(2)
@@ -172,7 +172,7 @@ def _compare(args):
     try:
         resolve_device(args.device)
     except ValueError as exc:
-        fail(str(exc))
+        _fail(str(exc))
     try:
         data = load_comparison_data(
             args.dataset,
@@ -184,20 +184,27 @@ def _compare(args):
             download_if_missing=not args.no_download,
         )
     except ValueError as exc:
-        fail(str(exc))
+        _fail(str(exc))
     except OSError as exc:
         print(f"skae compare: error: {exc}", file=sys.stderr)
         return 1
     n_features = data.X_train.shape[1]
     reducers = list(dict.fromkeys(args.reducers))
+    classifiers = list(dict.fromkeys(args.classifiers))
     n_components = sorted(set(args.n_components))
     if set(reducers) - {"raw"} and max(n_components) > min(n_features, len(data.X_train)):
-        fail(
+        _fail(
             f"--n-components {max(n_components)} is larger than the {n_features} features "
             f"or {len(data.X_train)} training images of {args.dataset}."
         )
     epochs = args.epochs or DEFAULT_EPOCHS[args.dataset]
-    settings = {**vars(args), "epochs": epochs}
+    settings = {
+        **vars(args),
+        "reducers": reducers,
+        "classifiers": classifiers,
+        "n_components": n_components,
+        "epochs": epochs,
+    }
     print(
         f"skae compare: {args.dataset}, {len(data.X_train)} training images "
         f"({len(data.X_labeled)} labeled), {len(data.X_test)} test images",
@@ -208,7 +215,7 @@ def _compare(args):
         rows = run_comparison(
             data,
             reducers=reducers,
-            classifiers=list(dict.fromkeys(args.classifiers)),
+            classifiers=classifiers,
             n_components=n_components,
             epochs=epochs,
             device=args.device,

@@ -47,12 +47,21 @@ def test_end_to_end_on_digits_writes_table_csv_json_and_plot(tmp_path, capsys):
 
 def test_label_scarce_run(tmp_path, capsys):
     status = run_cli(
-        "--labels-per-class", "5", "--reducers", "raw", "pca", "--n-components", "8",
-        "--classifiers", "svc", "--output", str(tmp_path),
+        "--labels-per-class", "5", "--reducers", "raw", "pca", "raw",
+        "--n-components", "8", "4", "8", "--classifiers", "svc", "--output", str(tmp_path),
     )  # fmt: skip
     assert status == 0
-    rows = json.loads((tmp_path / "results.json").read_text())["results"]
+    record = json.loads((tmp_path / "results.json").read_text())
+    rows = record["results"]
     assert {(r["n_labeled"], r["n_unlabeled"]) for r in rows} == {(50, 1297)}
+    # Repeated names and sizes run once, and the settings record what ran.
+    assert [(r["reducer"], r["n_components"]) for r in rows] == [
+        ("raw", 64),
+        ("pca", 4),
+        ("pca", 8),
+    ]
+    assert record["settings"]["n_components"] == [4, 8]
+    assert record["settings"]["reducers"] == ["raw", "pca"]
     assert "(50 labeled)" in capsys.readouterr().err
 
 
