@@ -1,6 +1,7 @@
 """Shared helpers for the benchmarks: Fashion-MNIST loading, machine info, JSON output."""
 
 import datetime
+import functools
 import json
 from pathlib import Path
 
@@ -12,8 +13,9 @@ from skae.datasets import fetch_fashion_mnist
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
 
 
+@functools.cache
 def _fetch_train():
-    """The Fashion-MNIST training Bunch, or None when it is not on disk."""
+    """The Fashion-MNIST training Bunch, or None when it is not on disk (loaded once)."""
     try:
         return fetch_fashion_mnist(subset="train", download_if_missing=False)
     except FileNotFoundError:

@@ -83,6 +83,7 @@ def summarize(rows):
                 "n_labeled": runs[0]["n_labeled"],
                 "n_unlabeled": runs[0]["n_unlabeled"],
                 "seeds": [r["seed"] for r in runs],
+                "epochs_run": [r["epochs_run"] for r in runs],
             }
         )
     return {"runs": rows, "summary": summary}

@@ -2,7 +2,9 @@
 
 import argparse
 import contextlib
+import os
 import sys
+from pathlib import Path
 
 from skae.compare import (
     CLASSIFIERS,
@@ -13,6 +15,7 @@ from skae.compare import (
     run_comparison,
     write_report,
 )
+from skae.datasets import DataFileError
 from skae.nn import resolve_device
 
 DEFAULT_EPOCHS = {"digits": 200, "fashion-mnist": 30, "mnist": 30}
@@ -115,7 +118,7 @@ def build_parser():
         "--epochs",
         type=_positive_int,
         metavar="N",
-        help="autoencoder epochs (default: "
+        help="autoencoder training epochs (default: "
         + ", ".join(f"{k} {v}" for k, v in DEFAULT_EPOCHS.items())
         + ")",
     )
@@ -168,11 +171,31 @@ def _fail(message):
     raise SystemExit(2)
 
 
+def _output_problem(folder):
+    """Why ``folder`` cannot receive the results, or None if it can (it need not exist yet)."""
+    if folder.exists():
+        if not folder.is_dir():
+            return "exists and is not a folder"
+        nearest = folder
+    else:
+        nearest = next(parent for parent in folder.absolute().parents if parent.exists())
+        if not nearest.is_dir():
+            return f"{nearest} is not a folder"
+    if not os.access(nearest, os.W_OK | os.X_OK):
+        return f"{nearest} is not writable"
+    return None
+
+
 def _compare(args):
     try:
-        resolve_device(args.device)
+        device = resolve_device(args.device)
     except ValueError as exc:
         _fail(str(exc))
+    output = Path(args.output)
+    problem = _output_problem(output)
+    if problem:
+        # Fail now, not after the fits, if the results cannot be written.
+        _fail(f"--output {args.output}: {problem}.")
     try:
         data = load_comparison_data(
             args.dataset,
@@ -183,11 +206,11 @@ def _compare(args):
             data_home=args.data_home,
             download_if_missing=not args.no_download,
         )
-    except ValueError as exc:
-        _fail(str(exc))
-    except OSError as exc:
+    except (OSError, DataFileError) as exc:
         print(f"skae compare: error: {exc}", file=sys.stderr)
         return 1
+    except ValueError as exc:
+        _fail(str(exc))
     n_features = data.X_train.shape[1]
     reducers = list(dict.fromkeys(args.reducers))
     classifiers = list(dict.fromkeys(args.classifiers))
@@ -204,6 +227,7 @@ def _compare(args):
         "classifiers": classifiers,
         "n_components": n_components,
         "epochs": epochs,
+        "device": str(device),
     }
     print(
         f"skae compare: {args.dataset}, {len(data.X_train)} training images "
@@ -218,15 +242,21 @@ def _compare(args):
             classifiers=classifiers,
             n_components=n_components,
             epochs=epochs,
-            device=args.device,
+            device=device,
             random_state=args.seed,
             n_jobs=args.n_jobs,
             verbose=args.verbose,
         )
     print(format_table(rows))
-    written = write_report(rows, args.output, settings)
+    try:
+        written = write_report(rows, output, settings)
+    except OSError as exc:
+        print(f"skae compare: error: cannot write the results: {exc}", file=sys.stderr)
+        return 1
     for path in written.values():
-        print(f"wrote {path}")
+        print(f"wrote {path}", file=sys.stderr)
     if "plot" not in written:
-        print("no plot: matplotlib is not installed (pip install 'skae[plotting]')")
+        print(
+            "no plot: matplotlib is not installed (pip install 'skae[plotting]')", file=sys.stderr
+        )
     return 0

@@ -42,7 +42,12 @@ def test_end_to_end_on_digits_writes_table_csv_json_and_plot(tmp_path, capsys):
     assert len(record["results"]) == 6
     assert (out / "results.csv").read_text().count("\n") == 7
     assert (out / "comparison.png").read_bytes().startswith(b"\x89PNG")
-    assert f"wrote {out / 'comparison.png'}" in captured.out
+    assert f"wrote {out / 'comparison.png'}" in captured.err
+    # stdout holds the table alone: its header, a rule and one line per pipeline.
+    assert len(table) == 8
+    assert record["settings"]["device"] == "cpu"
+    assert {row["epochs_run"] for row in record["results"][4:]} == {3}
+    assert {row["epochs_run"] for row in record["results"][:4]} == {None}
 
 
 def test_label_scarce_run(tmp_path, capsys):
@@ -116,6 +121,35 @@ def test_bad_arguments_exit_2_with_a_clear_message(args, message, capsys, tmp_pa
     assert not (tmp_path / "never").exists()
 
 
+def test_an_unwritable_output_fails_before_any_fit(tmp_path, capsys):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    for output, problem in (
+        (blocker, "exists and is not a folder"),
+        (blocker / "sub", "is not a folder"),
+    ):
+        with pytest.raises(SystemExit) as info:
+            run_cli("--output", str(output))
+        assert info.value.code == 2
+        err = capsys.readouterr().err
+        assert f"--output {output}: " in err and problem in err
+        assert "fitting" not in err
+
+
+def test_corrupt_data_exits_1_and_names_the_file(tiny_fashion_mnist, tmp_path, capsys):
+    folder = tiny_fashion_mnist.data_home / "fashion-mnist"
+    folder.mkdir()
+    source = tiny_fashion_mnist.mirror / "train-images-idx3-ubyte.gz"
+    (folder / source.name).write_bytes(source.read_bytes()[:-10])
+    status = run_cli(
+        "--dataset", "fashion-mnist", "--data-home", str(tiny_fashion_mnist.data_home),
+        "--output", str(tmp_path / "out"),
+    )  # fmt: skip
+    assert status == 1
+    err = capsys.readouterr().err
+    assert f"{folder / source.name}: truncated or corrupt gzip file" in err
+
+
 def test_a_command_is_required(capsys):
     with pytest.raises(SystemExit) as info:
         main([])
@@ -134,6 +168,7 @@ def test_missing_dataset_says_how_to_get_it(tiny_fashion_mnist, tmp_path, capsys
         "skae compare: error: fashion-mnist: train-images-idx3-ubyte.gz not found"
     )
     assert "apt-get install dataset-fashion-mnist" in err
+    assert "leave out --no-download" in err
     assert not (tmp_path / "never").exists()
 
 

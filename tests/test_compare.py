@@ -61,6 +61,8 @@ def test_subsets_are_stratified_and_seeded():
         ({"n_test": 451}, "n_test=451 is larger than the 450 images"),
         ({"labels_per_class": 200}, "labels_per_class=200 but class"),
         ({"dataset": "cifar"}, "dataset='cifar' is not one of"),
+        ({"n_test": 5}, "n_test=5: a stratified subset needs between 10 and 440"),
+        ({"n_train": 1340}, "n_train=1340: a stratified subset needs between 10 and 1337"),
     ],
 )
 def test_bad_split_requests_are_explained(kwargs, message):
@@ -76,6 +78,17 @@ def test_fashion_mnist_uses_the_official_split(tiny_fashion_mnist):
     assert data.X_test.shape == (20, 784)
     assert len(data.y_labeled) == 20
     assert data.target_names[0] == "T-shirt/top"
+
+
+def test_unknown_names_are_rejected_before_anything_is_fit(small_digits):
+    lines = []
+    with pytest.raises(ValueError, match="Unknown classifier 'knn'"):
+        run_comparison(small_digits, classifiers=["svc", "knn"], log=lines.append)
+    with pytest.raises(ValueError, match="Unknown reducer 'ica'"):
+        run_comparison(small_digits, reducers=["raw", "ica"], log=lines.append)
+    assert lines == []
+    with pytest.raises(ValueError, match="at least one result row"):
+        write_report([], "unused", {})
 
 
 def test_unknown_names_are_rejected():
@@ -218,6 +231,18 @@ def test_write_report_writes_csv_json_and_plot(two_rows, tmp_path):
     assert record["environment"]["cpu_count"] >= 1
     assert "torch" in record["environment"]
     assert written["plot"].read_bytes().startswith(b"\x89PNG")
+
+
+def test_plotting_leaves_the_callers_matplotlib_backend_alone(two_rows, tmp_path):
+    matplotlib = pytest.importorskip("matplotlib")
+    before = matplotlib.get_backend()
+    matplotlib.use("svg")
+    try:
+        write_report(two_rows, tmp_path, {})
+        assert matplotlib.get_backend() == "svg"
+    finally:
+        matplotlib.use(before)
+    assert (tmp_path / "comparison.png").read_bytes().startswith(b"\x89PNG")
 
 
 def test_write_report_without_matplotlib_skips_only_the_plot(two_rows, tmp_path, monkeypatch):

@@ -2,13 +2,22 @@
 
 import dataclasses
 import gzip
+import http.client
+import urllib.request
 from pathlib import Path
 
 import numpy as np
 import pytest
 from sklearn.utils._param_validation import InvalidParameterError
 
-from skae.datasets import _base, _mnist, fetch_fashion_mnist, fetch_mnist, get_data_home
+from skae.datasets import (
+    DataFileError,
+    _base,
+    _mnist,
+    fetch_fashion_mnist,
+    fetch_mnist,
+    get_data_home,
+)
 from skae.datasets._idx import read_idx
 
 from ._helpers import write_idx
@@ -154,6 +163,7 @@ def test_fetch_without_download_names_the_ways_to_get_the_data(tiny_fashion_mnis
     message = str(info.value)
     assert "train-images-idx3-ubyte.gz not found" in message
     assert "download_if_missing=True" in message
+    assert isinstance(DataFileError("x"), ValueError)
     assert "apt-get install dataset-fashion-mnist" in message
     assert not (tiny_fashion_mnist.data_home / "fashion-mnist").exists()
 
@@ -180,6 +190,50 @@ def test_download_falls_back_to_the_next_mirror(tiny_fashion_mnist, monkeypatch,
     np.testing.assert_array_equal(y, tiny_fashion_mnist.arrays["test"][1])
 
 
+def test_a_download_broken_mid_stream_tries_the_next_mirror(tiny_fashion_mnist, monkeypatch):
+    real_urlopen = urllib.request.urlopen
+    opened = []
+
+    class BrokenResponse:
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            return False
+
+        def read(self, size):
+            raise http.client.IncompleteRead(b"\x1f\x8b", 1000)
+
+    def flaky_urlopen(url, timeout):
+        opened.append(url)
+        return (
+            BrokenResponse()
+            if url.startswith("http://broken")
+            else real_urlopen(url, timeout=timeout)
+        )
+
+    monkeypatch.setattr(urllib.request, "urlopen", flaky_urlopen)
+    spec = dataclasses.replace(
+        tiny_fashion_mnist.spec, mirrors=("http://broken.example", *tiny_fashion_mnist.spec.mirrors)
+    )
+    monkeypatch.setitem(_mnist.DATASETS, "fashion-mnist", spec)
+    y = fetch_fashion_mnist(data_home=tiny_fashion_mnist.data_home, subset="test", return_X_y=True)[
+        1
+    ]
+    np.testing.assert_array_equal(y, tiny_fashion_mnist.arrays["test"][1])
+    assert opened[0] == "http://broken.example/t10k-images-idx3-ubyte.gz"
+    # Only the two complete files are there, no partial download.
+    names = sorted(p.name for p in (tiny_fashion_mnist.data_home / "fashion-mnist").iterdir())
+    assert names == ["t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"]
+
+    only_broken = dataclasses.replace(spec, mirrors=("http://broken.example",))
+    monkeypatch.setitem(_mnist.DATASETS, "fashion-mnist", only_broken)
+    with pytest.raises(OSError, match="broken.example/train-images-idx3-ubyte.gz: IncompleteRead"):
+        fetch_fashion_mnist(data_home=tiny_fashion_mnist.data_home)
+    assert not list((tiny_fashion_mnist.data_home / "fashion-mnist").glob("train*"))
+    assert not list((tiny_fashion_mnist.data_home / "fashion-mnist").glob(".*part"))
+
+
 def test_download_with_every_mirror_down_lists_them(tiny_fashion_mnist, monkeypatch, tmp_path):
     dead = (tmp_path / "no-such-mirror").as_uri()
     monkeypatch.setitem(
@@ -203,6 +257,15 @@ def test_local_file_with_wrong_content_is_rejected_by_name(tiny_fashion_mnist):
     assert "delete it" in str(info.value)
 
 
+def test_bad_file_in_the_system_folder_is_not_to_be_deleted(tiny_fashion_mnist):
+    folder = tiny_fashion_mnist.system / "fashion-mnist"
+    folder.mkdir()
+    images, _ = tiny_fashion_mnist.arrays["train"]
+    write_idx(folder / "train-images-idx3-ubyte.gz", 255 - images)
+    with pytest.raises(DataFileError, match="reinstall the package that provides it"):
+        fetch_fashion_mnist(data_home=tiny_fashion_mnist.data_home, download_if_missing=False)
+
+
 def test_truncated_local_file_is_rejected_by_name(tiny_fashion_mnist):
     folder = tiny_fashion_mnist.data_home / "fashion-mnist"
     folder.mkdir()
@@ -222,7 +285,7 @@ def test_fetch_validates_its_parameters(fetch, tmp_path):
         fetch(data_home=tmp_path, download_if_missing="no")
 
 
-def test_mnist_uses_its_own_folder_and_mirrors(tmp_path, monkeypatch):
+def test_mnist_uses_its_own_folder(tmp_path, monkeypatch):
     monkeypatch.setattr(_base, "SYSTEM_DATA_DIR", tmp_path / "system")
     with pytest.raises(FileNotFoundError) as info:
         fetch_mnist(data_home=tmp_path, download_if_missing=False)

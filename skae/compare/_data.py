@@ -112,6 +112,13 @@ def _stratified_subset(X, y, size, name, random_state):
         return X, y
     if size > len(X):
         raise ValueError(f"{name}={size} is larger than the {len(X)} images available.")
+    n_classes = len(np.unique(y))
+    if not n_classes <= size <= len(X) - n_classes:
+        # A stratified split needs every class on both sides of the cut.
+        raise ValueError(
+            f"{name}={size}: a stratified subset needs between {n_classes} and "
+            f"{len(X) - n_classes} of the {len(X)} images (or all of them)."
+        )
     X_subset, _, y_subset, _ = train_test_split(
         X, y, train_size=size, stratify=y, random_state=random_state
     )

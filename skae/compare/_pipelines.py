@@ -17,7 +17,10 @@ def make_reducer(name, n_components, *, epochs, device, random_state, verbose=0)
     """A fresh, unfitted reducer; ``"raw"`` (the pixels themselves) gives None.
 
     ``epochs``, ``device`` and ``verbose`` are the autoencoder's ``max_iter``,
-    ``device`` and ``verbose``.
+    ``device`` and ``verbose``. The autoencoder trains exactly ``epochs``
+    epochs (``tol=0``), so that every run of a comparison gets the same budget:
+    the default ``tol=1e-4`` is coarse for pixel MSE (losses near 0.01) and
+    stopped a 30-epoch Fashion-MNIST fit after 18 epochs.
     """
     if name == "raw":
         return None
@@ -27,6 +30,7 @@ def make_reducer(name, n_components, *, epochs, device, random_state, verbose=0)
         return AutoencoderTransformer(
             n_components=n_components,
             max_iter=epochs,
+            tol=0.0,
             device=device,
             random_state=random_state,
             verbose=verbose,

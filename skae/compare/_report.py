@@ -63,6 +63,8 @@ def write_report(rows, output_dir, settings):
         The path of each file written, under the keys ``"csv"``, ``"json"``
         and ``"plot"``.
     """
+    if not rows:
+        raise ValueError("write_report needs at least one result row.")
     output_dir = Path(output_dir)
     output_dir.mkdir(parents=True, exist_ok=True)
     csv_path = output_dir / "results.csv"
@@ -75,22 +77,28 @@ def write_report(rows, output_dir, settings):
     json_path.write_text(json.dumps(record, indent=2) + "\n")
     written = {"csv": csv_path, "json": json_path}
     try:
-        import matplotlib
+        import matplotlib  # noqa: F401
     except ImportError:
         return written
-    matplotlib.use("Agg")
     written["plot"] = output_dir / "comparison.png"
     plot_results(rows, written["plot"])
     return written
 
 
 def plot_results(rows, path):
-    """Plot accuracy against total time (fit + predict), one point per pipeline."""
-    import matplotlib.pyplot as plt
+    """Plot accuracy against total time (fit + predict), one point per pipeline.
 
-    fig, ax = plt.subplots(figsize=(7, 4.5), layout="constrained")
+    The figure is drawn without pyplot, so the caller's matplotlib backend and
+    open figures are left alone.
+    """
+    import matplotlib
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(7, 4.5), layout="constrained")
+    ax = fig.subplots()
     reducers = list(dict.fromkeys(row["reducer"] for row in rows))
-    colors = dict(zip(reducers, plt.rcParams["axes.prop_cycle"].by_key()["color"], strict=False))
+    palette = matplotlib.rcParams["axes.prop_cycle"].by_key()["color"]
+    colors = dict(zip(reducers, palette, strict=False))
     for row in rows:
         seconds = row["fit_seconds"] + row["predict_seconds"]
         ax.scatter(
@@ -121,4 +129,3 @@ def plot_results(rows, path):
         fontsize=9,
     )
     fig.savefig(path, dpi=120)
-    plt.close(fig)

@@ -9,7 +9,7 @@ from sklearn.frozen import FrozenEstimator
 from sklearn.metrics import accuracy_score
 from sklearn.pipeline import Pipeline
 
-from skae.compare._pipelines import make_classifier, make_reducer
+from skae.compare._pipelines import CLASSIFIERS, REDUCERS, make_classifier, make_reducer
 
 
 def run_comparison(
@@ -49,7 +49,7 @@ def run_comparison(
         Latent sizes tried for PCA and the autoencoder.
 
     epochs : int, default=100
-        The autoencoder's ``max_iter``.
+        The autoencoder's training epochs (its ``max_iter``, with ``tol=0``).
 
     device : str, default="auto"
         The autoencoder's ``device``.
@@ -73,8 +73,21 @@ def run_comparison(
         One row per pipeline: ``dataset``, ``reducer``, ``classifier``,
         ``n_components`` (the number of pixels for ``"raw"``), ``accuracy``,
         ``fit_seconds``, ``predict_seconds``, ``reducer_fit_seconds``,
+        ``epochs_run`` (the autoencoder's ``n_iter_``, else None),
         ``n_unlabeled``, ``n_labeled``, ``n_test`` and ``seed``.
+
+    Raises
+    ------
+    ValueError
+        If a reducer or classifier name is unknown; nothing is fit then.
     """
+    for kind, names, known in (
+        ("reducer", reducers, REDUCERS),
+        ("classifier", classifiers, CLASSIFIERS),
+    ):
+        unknown = [name for name in names if name not in known]
+        if unknown:
+            raise ValueError(f"Unknown {kind} {unknown[0]!r}; choose from {known}.")
     log = log or _print_to_stderr
     n_features = data.X_train.shape[1]
     jobs = [(r, k) for r in reducers for k in ((n_features,) if r == "raw" else n_components)]
@@ -93,7 +106,7 @@ def run_comparison(
         if reducer is not None:
             log(f"fitting {reducer_name}(n_components={k}) on {len(data.X_train)} images ...")
             with warnings.catch_warnings():
-                # --epochs is a budget; stopping at it is expected, not a problem.
+                # epochs is a budget; stopping at it is expected, not a problem.
                 warnings.simplefilter("ignore", ConvergenceWarning)
                 reducer_seconds = _timed(reducer.fit, data.X_train)[1]
             log(f"  done in {reducer_seconds:.1f} s")
@@ -113,6 +126,7 @@ def run_comparison(
                 "fit_seconds": reducer_seconds + fit_seconds,
                 "predict_seconds": predict_seconds,
                 "reducer_fit_seconds": reducer_seconds,
+                "epochs_run": getattr(reducer, "n_iter_", None),
                 "n_unlabeled": len(data.X_train) - len(data.X_labeled),
                 "n_labeled": len(data.X_labeled),
                 "n_test": len(data.X_test),

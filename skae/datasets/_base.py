@@ -1,6 +1,7 @@
 """Where data sets live on disk, and how a missing file is downloaded safely."""
 
 import hashlib
+import http.client
 import os
 import sys
 import tempfile
@@ -90,8 +91,8 @@ def download_file(file, mirrors, folder):
         print(f"Downloading {url}", file=sys.stderr)
         try:
             _download_verified(url, target, file.archive_sha256)
-        except (OSError, ValueError) as exc:
-            failures.append(f"  {url}: {exc}")
+        except (OSError, ValueError, http.client.HTTPException) as exc:
+            failures.append(f"  {url}: {type(exc).__name__}: {exc}")
             continue
         return target
     raise OSError(f"Could not download {file.name}:\n" + "\n".join(failures))

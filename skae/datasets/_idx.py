@@ -18,11 +18,15 @@ _IDX_DTYPES = {
 _GZIP_MAGIC = b"\x1f\x8b"
 
 
+class DataFileError(ValueError):
+    """A data file is corrupt, truncated or not the expected file; the message names it."""
+
+
 def read_idx_bytes(path):
     """The IDX bytes of ``path``, decompressed when the file is gzipped.
 
     Gzip is recognised by its magic bytes, not by the file name. A truncated
-    or corrupt gzip stream raises a ``ValueError`` that names the file.
+    or corrupt gzip stream raises a ``DataFileError`` that names the file.
     """
     path = Path(path)
     raw = path.read_bytes()
@@ -31,7 +35,7 @@ def read_idx_bytes(path):
     try:
         return gzip.decompress(raw)
     except (EOFError, OSError, zlib.error) as exc:
-        raise ValueError(f"{path}: truncated or corrupt gzip file ({exc}).") from exc
+        raise DataFileError(f"{path}: truncated or corrupt gzip file ({exc}).") from exc
 
 
 def parse_idx(content, source):
@@ -41,18 +45,18 @@ def parse_idx(content, source):
     one big-endian int32 per dimension. The payload must fill the shape exactly.
     """
     if len(content) < 4 or content[:2] != b"\x00\x00":
-        raise ValueError(f"{source}: not an IDX file (bad magic number {content[:4].hex()!r}).")
+        raise DataFileError(f"{source}: not an IDX file (bad magic number {content[:4].hex()!r}).")
     type_code, n_dims = content[2], content[3]
     if type_code not in _IDX_DTYPES:
-        raise ValueError(f"{source}: unknown IDX element type 0x{type_code:02x}.")
+        raise DataFileError(f"{source}: unknown IDX element type 0x{type_code:02x}.")
     header_size = 4 + 4 * n_dims
     if len(content) < header_size:
-        raise ValueError(f"{source}: truncated IDX header.")
+        raise DataFileError(f"{source}: truncated IDX header.")
     shape = tuple(int(d) for d in np.frombuffer(content, dtype=">i4", count=n_dims, offset=4))
     dtype = _IDX_DTYPES[type_code]
     expected = header_size + dtype.itemsize * int(np.prod(shape, dtype=np.int64))
     if len(content) != expected:
-        raise ValueError(
+        raise DataFileError(
             f"{source}: the header announces shape {shape} ({expected} bytes) but the file "
             f"holds {len(content)} bytes; it is truncated or corrupt."
         )
@@ -75,7 +79,7 @@ def read_idx(path):
 
     Raises
     ------
-    ValueError
+    DataFileError
         If the file is not a well-formed IDX file; the message names the file.
     """
     return parse_idx(read_idx_bytes(path), path)

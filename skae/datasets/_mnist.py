@@ -10,7 +10,7 @@ from sklearn.utils._param_validation import StrOptions, validate_params
 
 from skae.datasets import _base
 from skae.datasets._base import RemoteFile
-from skae.datasets._idx import parse_idx, read_idx_bytes
+from skae.datasets._idx import DataFileError, parse_idx, read_idx_bytes
 
 
 @dataclass(frozen=True)
@@ -207,9 +207,9 @@ def fetch_fashion_mnist(
         If a file is missing and ``download_if_missing`` is False.
     OSError
         If a download fails.
-    ValueError
+    DataFileError
         If a file is corrupt, truncated or fails its checksum; the message
-        names the file.
+        names the file. It is a ``ValueError``.
 
     See Also
     --------
@@ -291,7 +291,7 @@ def _load_subset(dataset, subset, data_home, download_if_missing):
     pixels = _load_verified(dataset, images_file, data_home, download_if_missing)
     labels = _load_verified(dataset, labels_file, data_home, download_if_missing)
     if pixels.ndim != 3 or labels.ndim != 1 or len(pixels) != len(labels):
-        raise ValueError(
+        raise DataFileError(
             f"{dataset.name} {subset}: expected images of shape (n, rows, cols) and n labels, "
             f"got {pixels.shape} and {labels.shape}."
         )
@@ -309,17 +309,20 @@ def _load_verified(dataset, file, data_home, download_if_missing):
     content = read_idx_bytes(path)
     digest = _base.sha256_hex(content)
     if digest != file.content_sha256:
-        raise ValueError(
+        if path.is_relative_to(_base.SYSTEM_DATA_DIR):
+            remedy = "reinstall the package that provides it, or put a good copy in data_home"
+        else:
+            remedy = "delete it and load again to download a fresh copy"
+        raise DataFileError(
             f"{path}: SHA-256 checksum mismatch (expected {file.content_sha256}, got {digest}). "
-            f"The file is corrupt or is not the official {dataset.name} file; delete it and "
-            "load again to download a fresh copy."
+            f"The file is corrupt or is not the official {dataset.name} file; {remedy}."
         )
     return parse_idx(content, path)
 
 
 def _missing_file_message(dataset, file, folders):
     where = " or ".join(str(folder) for folder in folders)
-    ways = ["call with download_if_missing=True to download it"]
+    ways = ["download it (download_if_missing=True; for `skae compare`, leave out --no-download)"]
     if dataset.debian_package and sys.platform.startswith("linux"):
         ways.append(f"on Debian/Ubuntu, `apt-get install {dataset.debian_package}`")
     return f"{dataset.name}: {file.name} not found in {where}. To get it, {'; or '.join(ways)}."
