@@ -1,6 +1,5 @@
 """Shared helpers for the benchmarks: Fashion-MNIST loading, machine info, JSON output."""
 
-import datetime
 import functools
 import json
 from pathlib import Path
@@ -47,13 +46,9 @@ def load_fashion_mnist_train_labels():
 def write_results(name, payload):
     """Write ``payload`` to benchmarks/results/<name>.json and return the path.
 
-    The benchmark's name, the date and the machine are added to every file.
+    The benchmark's name and the machine (with the date) are added to every file.
     """
-    header = {
-        "benchmark": name,
-        "date": datetime.datetime.now().isoformat(timespec="seconds"),
-        "machine": environment_info(),
-    }
+    header = {"benchmark": name, "machine": environment_info()}
     RESULTS_DIR.mkdir(exist_ok=True)
     path = RESULTS_DIR / f"{name}.json"
     path.write_text(json.dumps({**header, **payload}, indent=2) + "\n")

@@ -272,8 +272,10 @@ def _fetch(dataset, data_home, subset, download_if_missing, return_X_y):
     data_home = _base.get_data_home(data_home)
     subsets = ("train", "test") if subset == "all" else (subset,)
     parts = [_load_subset(dataset, name, data_home, download_if_missing) for name in subsets]
-    images = np.concatenate([p[0] for p in parts]) if len(parts) > 1 else parts[0][0]
-    target = np.concatenate([p[1] for p in parts]) if len(parts) > 1 else parts[0][1]
+    # Join the uint8 pixels, then convert once: a quarter of the bytes of float32.
+    pixels = np.concatenate([pixels for pixels, _ in parts])
+    images = pixels.astype(np.float32) / np.float32(255)
+    target = np.concatenate([labels for _, labels in parts]).astype(np.int64)
     data = images.reshape(len(images), -1)
     if return_X_y:
         return data, target
@@ -287,6 +289,7 @@ def _fetch(dataset, data_home, subset, download_if_missing, return_X_y):
 
 
 def _load_subset(dataset, subset, data_home, download_if_missing):
+    """The raw pixels and labels of one subset, checked to belong together."""
     images_file, labels_file = dataset.files[subset]
     pixels = _load_verified(dataset, images_file, data_home, download_if_missing)
     labels = _load_verified(dataset, labels_file, data_home, download_if_missing)
@@ -295,8 +298,7 @@ def _load_subset(dataset, subset, data_home, download_if_missing):
             f"{dataset.name} {subset}: expected images of shape (n, rows, cols) and n labels, "
             f"got {pixels.shape} and {labels.shape}."
         )
-    images = pixels.astype(np.float32) / np.float32(255)
-    return images, labels.astype(np.int64)
+    return pixels, labels
 
 
 def _load_verified(dataset, file, data_home, download_if_missing):
