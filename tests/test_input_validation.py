@@ -110,7 +110,9 @@ def test_invalid_parameters_are_named(params, message):
 
 def test_non_positive_hidden_layer_size():
     X, _ = blobs()
-    with pytest.raises(ValueError, match="hidden_layer_sizes must be > 0"):
+    with pytest.raises(
+        ValueError, match=re.escape("hidden_layer_sizes must hold positive integers, got (8, 0)")
+    ):
         fast_autoencoder(hidden_layer_sizes=(8, 0)).fit(X)
 
 

@@ -14,13 +14,24 @@ from skae import nn as engine
 def _toy_problem(n=64, d=6, seed=0):
     X = torch.rand(n, d, generator=torch.Generator().manual_seed(seed))
     model = engine.build_seeded(
-        lambda: engine.build_dense_autoencoder(d, 2, [8], "relu"),
+        lambda: _dense(d, 2, (8,)),
         seed=seed,
         device="cpu",
         dtype=torch.float32,
     )
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-2)
     return X, model, optimizer
+
+
+def _dense(n_features, n_components, hidden, activation="relu"):
+    spec = engine.NetworkSpec(
+        n_features, n_components, hidden_layer_sizes=hidden, activation=activation
+    )
+    return engine.build_autoencoder(spec, "dense")
+
+
+def _mse():
+    return engine.AutoencoderObjective(engine.ReconstructionLoss("mse"))
 
 
 def _batches(X, batch_size=16, shuffle=True, seed=0):
@@ -50,7 +61,7 @@ def test_in_memory_batches_without_shuffle_keep_order():
 def test_train_step_updates_parameters_and_returns_detached_loss():
     X, model, optimizer = _toy_problem()
     before = [p.detach().clone() for p in model.parameters()]
-    loss = engine.train_step(model, engine.ReconstructionLoss("mse"), optimizer, X[:16])
+    loss = engine.train_step(model, _mse(), optimizer, X[:16])
     assert not loss.requires_grad and loss.ndim == 0
     assert all(not torch.equal(a, b) for a, b in zip(before, model.parameters(), strict=True))
 
@@ -59,7 +70,7 @@ def test_fit_loop_reduces_loss_and_records_history():
     X, model, optimizer = _toy_problem()
     history = engine.fit_loop(
         model,
-        engine.ReconstructionLoss("mse"),
+        _mse(),
         optimizer,
         _batches(X),
         max_iter=30,
@@ -78,7 +89,7 @@ def test_fit_loop_stops_after_n_iter_no_change_without_improvement():
         group["lr"] = 0.0  # nothing can improve
     history = engine.fit_loop(
         model,
-        engine.ReconstructionLoss("mse"),
+        _mse(),
         optimizer,
         _batches(X),
         max_iter=100,
@@ -93,7 +104,7 @@ def test_fit_loop_stops_after_n_iter_no_change_without_improvement():
 
 def test_evaluate_is_gradient_free_and_weighted_by_batch():
     X, model, _ = _toy_problem(n=10)
-    objective = engine.ReconstructionLoss("mse")
+    objective = _mse()
     loss = engine.evaluate(model, objective, _batches(X, batch_size=3, shuffle=False))
     with torch.no_grad():
         expected = objective(model, X).item()
@@ -119,7 +130,7 @@ def test_build_seeded_is_a_function_of_the_seed_and_keeps_global_rng():
 
     def build(seed):
         return engine.build_seeded(
-            lambda: engine.build_dense_autoencoder(5, 2, [4], "tanh"),
+            lambda: _dense(5, 2, (4,), "tanh"),
             seed=seed,
             device="cpu",
             dtype=torch.float64,
@@ -151,11 +162,24 @@ def test_resolve_device():
 
 
 def test_small_batches_train_on_one_thread():
-    small = engine.build_dense_autoencoder(64, 8, [32], "relu")
-    large = engine.build_dense_autoencoder(784, 64, [256], "relu")
-    assert engine.training_threads(small, 256, limit=2) == 1
-    assert engine.training_threads(large, 256, limit=2) == 2
-    assert engine.training_threads(large, 256, limit=1) == 1
+    small = _dense(64, 8, (32,))
+    large = _dense(784, 64, (256,))
+    assert engine.training_threads(small, 64, 256, limit=2) == 1
+    assert engine.training_threads(large, 784, 256, limit=2) == 2
+    assert engine.training_threads(large, 784, 256, limit=1) == 1
+
+
+def test_thread_choice_counts_operations_not_parameters():
+    # A conv net has few weights but reuses each at every pixel: 2 threads pay off.
+    spec = engine.NetworkSpec(784, 16, image_shape=(1, 28, 28), conv_channels=(32, 64))
+    conv = engine.build_autoencoder(spec, "conv")
+    n_parameters = sum(p.numel() for p in conv.parameters())
+    assert engine.forward_flops(conv, 784) > 4 * n_parameters
+    assert engine.training_threads(conv, 784, 64, limit=2) == 2
+    dense = _dense(784, 16, (256,))
+    assert engine.forward_flops(dense, 784) == 2 * sum(
+        m.weight.numel() for m in dense.modules() if isinstance(m, torch.nn.Linear)
+    )
 
 
 def test_thread_limit_follows_caller_and_restores():

@@ -1,21 +1,39 @@
 """The torch engine behind skae's estimators.
 
 The engine never imports scikit-learn: it holds the networks, the training
-loop, the losses and the device handling, and works on tensors. The
+loop, the objectives and the device handling, and works on tensors. The
 estimators in ``skae`` adapt it to numpy and scikit-learn's conventions.
 """
 
+from skae.nn._conv import conv_decoder, conv_encoder, downsampled_size
+from skae.nn._dense import dense_decoder, dense_encoder
 from skae.nn._device import (
     as_tensor,
     caller_thread_limit,
+    forward_flops,
+    make_generator,
     resolve_device,
     thread_limit,
     torch_dtype,
     training_threads,
 )
 from skae.nn._inference import INFERENCE_BATCH_SIZE, map_batches
-from skae.nn._losses import ReconstructionLoss
-from skae.nn._modules import ACTIVATIONS, Autoencoder, build_dense_autoencoder, build_seeded
+from skae.nn._losses import (
+    CORRUPTIONS,
+    AutoencoderObjective,
+    ReconstructionLoss,
+    VariationalObjective,
+    corrupt,
+)
+from skae.nn._modules import (
+    ACTIVATIONS,
+    ARCHITECTURES,
+    Autoencoder,
+    NetworkSpec,
+    VariationalAutoencoder,
+    build_autoencoder,
+    build_seeded,
+)
 from skae.nn._progress import EpochLogger
 from skae.nn._serialization import dumps, loads
 from skae.nn._training import (
@@ -30,21 +48,35 @@ from skae.nn._training import (
 
 __all__ = [
     "ACTIVATIONS",
+    "ARCHITECTURES",
+    "CORRUPTIONS",
     "INFERENCE_BATCH_SIZE",
     "Autoencoder",
+    "AutoencoderObjective",
     "DivergenceError",
     "EpochLogger",
     "History",
     "InMemoryBatches",
+    "NetworkSpec",
     "ReconstructionLoss",
+    "VariationalAutoencoder",
+    "VariationalObjective",
     "as_tensor",
-    "build_dense_autoencoder",
+    "build_autoencoder",
     "build_seeded",
     "caller_thread_limit",
+    "conv_decoder",
+    "conv_encoder",
+    "corrupt",
+    "dense_decoder",
+    "dense_encoder",
+    "downsampled_size",
     "dumps",
     "evaluate",
     "fit_loop",
+    "forward_flops",
     "loads",
+    "make_generator",
     "map_batches",
     "resolve_device",
     "run_single_epoch",

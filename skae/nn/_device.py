@@ -119,13 +119,15 @@ def caller_thread_limit():
 SMALL_BATCH_FLOPS = 2e8
 
 
-def training_threads(module, batch_size, limit):
+def training_threads(module, n_features, batch_size, limit):
     """Threads worth using to train ``module`` on batches of ``batch_size``.
 
     Parameters
     ----------
     module : torch.nn.Module
-        The network to train.
+        The network to train; it takes rows of ``n_features`` values.
+    n_features : int
+        Width of an input row.
     batch_size : int
         Samples per training batch.
     limit : int
@@ -134,12 +136,53 @@ def training_threads(module, batch_size, limit):
     Returns
     -------
     int
-        1 when a batch's forward and backward pass (about ``6 * batch_size *
-        n_parameters`` operations) is below ``SMALL_BATCH_FLOPS``, else
-        ``limit``.
+        1 when a batch's forward and backward pass (about three times the
+        forward pass's operations, counted on one row) is below
+        ``SMALL_BATCH_FLOPS``, else ``limit``. Counting operations rather
+        than parameters matters for convolutions, which reuse each weight
+        at every pixel.
     """
-    n_parameters = sum(parameter.numel() for parameter in module.parameters())
-    return 1 if 6 * batch_size * n_parameters < SMALL_BATCH_FLOPS else limit
+    if limit == 1:
+        return 1
+    return 1 if 3 * batch_size * forward_flops(module, n_features) < SMALL_BATCH_FLOPS else limit
+
+
+def forward_flops(module, n_features):
+    """Floating-point operations of ``module``'s forward pass on one row."""
+    from torch.utils.flop_counter import FlopCounterMode
+
+    parameter = next(module.parameters(), None)
+    row = torch.zeros(
+        1,
+        n_features,
+        dtype=parameter.dtype if parameter is not None else torch.float32,
+        device=parameter.device if parameter is not None else "cpu",
+    )
+    was_training = module.training
+    module.eval()
+    try:
+        with torch.no_grad(), FlopCounterMode(display=False) as counter:
+            module(row)
+    finally:
+        module.train(was_training)
+    return counter.get_total_flops()
+
+
+def make_generator(seed, device):
+    """A :class:`torch.Generator` on ``device``, seeded with ``seed``.
+
+    Parameters
+    ----------
+    seed : int
+        The seed.
+    device : str or torch.device
+        Where the tensors it draws live.
+
+    Returns
+    -------
+    torch.Generator
+    """
+    return torch.Generator(device=device).manual_seed(int(seed))
 
 
 @contextlib.contextmanager

@@ -1,29 +1,33 @@
-"""Training objectives: ``objective(model, batch) -> scalar loss``."""
+"""Training objectives, ``objective(model, batch) -> scalar loss``, and their parts.
+
+An objective also has ``per_sample(model, x)``, the deterministic per-sample
+loss that ``score_samples`` negates. Random draws (corruption, the
+variational code) use the objective's own generator and happen only while
+the model is in training mode, so validation and inference are clean.
+"""
 
 import torch
 from torch.nn import functional as F
 
+CORRUPTIONS = ("gaussian", "masking")
+
 
 class ReconstructionLoss:
-    """Mean reconstruction error of a batch under the model.
+    """Reconstruction error between the decoder's raw output and the target.
 
     Parameters
     ----------
     kind : {"mse", "bce"}
-        ``"mse"`` is the mean squared error against a linear output.
-        ``"bce"`` is the binary cross-entropy against a sigmoid output, for
-        inputs scaled to [0, 1]; it is computed from the decoder's logits,
-        which is both faster and numerically safer than a sigmoid followed by
-        a log.
+        ``"mse"`` is the squared error against a linear output. ``"bce"`` is
+        the binary cross-entropy against a sigmoid output, for targets in
+        [0, 1]; it is computed from the decoder's logits, which is both
+        faster and numerically safer than a sigmoid followed by a log.
     """
 
     def __init__(self, kind):
         if kind not in ("mse", "bce"):
             raise ValueError(f"Unknown reconstruction loss {kind!r}.")
         self.kind = kind
-
-    def __call__(self, model, batch):
-        return self.elementwise(model(batch), batch).mean()
 
     def elementwise(self, decoded, target):
         """Per-element error between the decoder's raw output and the target."""
@@ -38,3 +42,136 @@ class ReconstructionLoss:
     def output_activation(self, decoded):
         """Map the decoder's raw output to the input space."""
         return torch.sigmoid(decoded) if self.kind == "bce" else decoded
+
+
+def corrupt(x, kind, level, generator):
+    """A corrupted copy of the batch ``x``, for denoising autoencoders.
+
+    Parameters
+    ----------
+    x : torch.Tensor
+        The clean batch.
+    kind : {"gaussian", "masking"}
+        ``"gaussian"`` adds noise of standard deviation ``level``;
+        ``"masking"`` sets each value to 0 with probability ``level``.
+    level : float
+        The noise's standard deviation, or the masked fraction.
+    generator : torch.Generator
+        The source of randomness, on ``x``'s device.
+
+    Returns
+    -------
+    torch.Tensor
+    """
+    if kind == "gaussian":
+        noise = torch.randn(x.shape, generator=generator, device=x.device, dtype=x.dtype)
+        return x + level * noise
+    if kind == "masking":
+        keep = torch.rand(x.shape, generator=generator, device=x.device) >= level
+        return x * keep
+    raise ValueError(f"Unknown corruption {kind!r}; choose from {CORRUPTIONS}.")
+
+
+class _Objective:
+    def __init__(self, reconstruction, *, corruption, corruption_level, generator):
+        self.reconstruction = reconstruction
+        self.corruption = corruption
+        self.corruption_level = corruption_level
+        self.generator = generator
+
+    def _inputs(self, model, batch):
+        """The batch the encoder sees: corrupted while training, else clean."""
+        if self.corruption is None or not model.training:
+            return batch
+        return corrupt(batch, self.corruption, self.corruption_level, self.generator)
+
+
+class AutoencoderObjective(_Objective):
+    """Reconstruction loss, with optional denoising and an L1 penalty on the code.
+
+    Parameters
+    ----------
+    reconstruction : ReconstructionLoss
+        The error between reconstruction and clean input.
+    corruption : {"gaussian", "masking"} or None, default=None
+        Corrupt the encoder's input while training (a denoising autoencoder);
+        the target stays clean.
+    corruption_level : float, default=0.0
+        See :func:`corrupt`.
+    sparsity : float, default=0.0
+        Weight of the mean absolute code value added to the loss.
+    generator : torch.Generator, default=None
+        Randomness for the corruption.
+    """
+
+    def __init__(
+        self, reconstruction, *, corruption=None, corruption_level=0.0, sparsity=0.0, generator=None
+    ):
+        super().__init__(
+            reconstruction,
+            corruption=corruption,
+            corruption_level=corruption_level,
+            generator=generator,
+        )
+        self.sparsity = sparsity
+
+    def __call__(self, model, batch):
+        code = model.encode(self._inputs(model, batch))
+        loss = self.reconstruction.elementwise(model.decoder(code), batch).mean()
+        if self.sparsity:
+            loss = loss + self.sparsity * code.abs().mean()
+        return loss
+
+    def per_sample(self, model, x):
+        """Reconstruction error of each clean sample."""
+        return self.reconstruction.per_sample(model(x), x)
+
+
+class VariationalObjective(_Objective):
+    """The negative evidence lower bound, per feature, with a weight on the KL term.
+
+    The loss of a sample is its mean reconstruction error per feature plus
+    ``beta`` times the KL divergence of its posterior from the standard
+    normal prior, divided by the number of features. With ``beta=1`` and
+    ``"bce"`` this is the negative ELBO divided by the number of features,
+    which keeps the loss on the scale of a plain autoencoder's.
+
+    Parameters
+    ----------
+    reconstruction : ReconstructionLoss
+        The error between reconstruction and clean input.
+    beta : float
+        Weight of the KL term.
+    corruption, corruption_level : optional
+        As in :class:`AutoencoderObjective`.
+    generator : torch.Generator
+        Randomness for the sampled codes (and the corruption).
+    """
+
+    def __init__(self, reconstruction, *, beta, corruption=None, corruption_level=0.0, generator):
+        super().__init__(
+            reconstruction,
+            corruption=corruption,
+            corruption_level=corruption_level,
+            generator=generator,
+        )
+        self.beta = beta
+
+    def __call__(self, model, batch):
+        mean, log_var = model.posterior(self._inputs(model, batch))
+        code = mean
+        if model.training:
+            noise = torch.randn(
+                mean.shape, generator=self.generator, device=mean.device, dtype=mean.dtype
+            )
+            code = mean + torch.exp(0.5 * log_var) * noise
+        return self._per_sample(model.decoder(code), batch, mean, log_var).mean()
+
+    def per_sample(self, model, x):
+        """The loss of each sample at its posterior mean (deterministic)."""
+        mean, log_var = model.posterior(x)
+        return self._per_sample(model.decoder(mean), x, mean, log_var)
+
+    def _per_sample(self, decoded, x, mean, log_var):
+        kl = 0.5 * (log_var.exp() + mean.square() - 1.0 - log_var).sum(dim=1)
+        return self.reconstruction.per_sample(decoded, x) + self.beta * kl / x.shape[1]

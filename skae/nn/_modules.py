@@ -1,14 +1,28 @@
-"""Network builders: every autoencoder is an ``encoder`` and a ``decoder``."""
+"""Networks, and the one table that maps an architecture name to its builders.
+
+Every skae network is an :class:`Autoencoder`: an ``encoder`` and a
+``decoder`` that both take and return 2-D batches ``(n_samples, n_values)``.
+Image networks unflatten and flatten inside themselves, so the rest of the
+engine (and every estimator) only ever sees the flat layout of scikit-learn.
+"""
+
+from dataclasses import dataclass
 
 import torch
 from torch import nn
 
-ACTIVATIONS = {
-    "identity": nn.Identity,
-    "logistic": nn.Sigmoid,
-    "tanh": nn.Tanh,
-    "relu": nn.ReLU,
-}
+from skae.nn._conv import conv_decoder, conv_encoder
+from skae.nn._dense import ACTIVATIONS, dense_decoder, dense_encoder
+
+__all__ = [
+    "ACTIVATIONS",
+    "ARCHITECTURES",
+    "Autoencoder",
+    "NetworkSpec",
+    "VariationalAutoencoder",
+    "build_autoencoder",
+    "build_seeded",
+]
 
 
 class Autoencoder(nn.Module):
@@ -29,48 +43,164 @@ class Autoencoder(nn.Module):
         self.encoder = encoder
         self.decoder = decoder
 
+    def encode(self, x):
+        """The code of ``x``: what ``transform`` returns."""
+        return self.encoder(x)
+
     def forward(self, x):
         """Reconstruct ``x`` (in the decoder's raw output space)."""
-        return self.decoder(self.encoder(x))
+        return self.decoder(self.encode(x))
 
 
-def _dense_stack(sizes, activation):
-    """Linear layers between consecutive ``sizes``; ``activation`` between them."""
-    layers = []
-    for i, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:], strict=True)):
-        layers.append(nn.Linear(n_in, n_out))
-        if i < len(sizes) - 2:
-            layers.append(ACTIVATIONS[activation]())
-    return nn.Sequential(*layers)
+class VariationalAutoencoder(Autoencoder):
+    """An autoencoder whose encoder outputs a Gaussian posterior over codes.
 
-
-def build_dense_autoencoder(n_features, n_components, hidden_layer_sizes, activation):
-    """A fully connected autoencoder with a mirrored decoder.
-
-    The encoder is ``n_features -> *hidden_layer_sizes -> n_components`` with
-    ``activation`` after every hidden layer and a linear code; the decoder
-    mirrors it back to ``n_features`` with a linear output.
+    The encoder's output has ``2 * n_components`` columns: the posterior
+    means, then the log-variances. :meth:`encode` and ``forward`` use the
+    mean, so inference is deterministic; the objective draws the codes it
+    trains on (:class:`VariationalObjective`).
 
     Parameters
     ----------
+    encoder : torch.nn.Module
+        Maps a batch of inputs to ``2 * n_components`` columns.
+    decoder : torch.nn.Module
+        Maps ``n_components``-wide codes back to the input space.
+    """
+
+    def posterior(self, x):
+        """Mean and log-variance of the code of ``x``, each of ``n_components`` columns."""
+        return self.encoder(x).chunk(2, dim=1)
+
+    def encode(self, x):
+        """The posterior mean of the code of ``x``."""
+        return self.posterior(x)[0]
+
+
+@dataclass(frozen=True)
+class NetworkSpec:
+    """What every architecture's builders need to know.
+
+    Attributes
+    ----------
     n_features : int
-        Width of the input and of the reconstruction.
+        Width of an input row and of its reconstruction.
     n_components : int
         Width of the code.
-    hidden_layer_sizes : sequence of int
-        Widths of the encoder's hidden layers, outermost first.
-    activation : {"relu", "tanh", "logistic", "identity"}
-        Activation after every hidden layer.
+    image_shape : tuple of int or None
+        ``(channels, height, width)`` of the images a row holds, in
+        channels-first order; None for rows that are not images.
+    hidden_layer_sizes : tuple of int
+        Hidden widths of the dense architecture, outermost first.
+    conv_channels : tuple of int
+        Channels of the convolutional architecture's stages, outermost first.
+    activation : str
+        A key of :data:`ACTIVATIONS`, used after every hidden layer.
+    """
+
+    n_features: int
+    n_components: int
+    image_shape: tuple | None = None
+    hidden_layer_sizes: tuple = (256,)
+    conv_channels: tuple = (32, 64)
+    activation: str = "relu"
+
+
+ARCHITECTURES = {
+    "dense": (dense_encoder, dense_decoder),
+    "conv": (conv_encoder, conv_decoder),
+}
+"""Architecture name -> ``(encoder_builder, decoder_builder)``.
+
+``encoder_builder(spec, code_width)`` returns a module mapping flat rows to
+``code_width`` columns; ``decoder_builder(spec)`` one mapping
+``spec.n_components`` columns back to ``spec.n_features``.
+"""
+
+
+def build_autoencoder(spec, architecture, *, encoder=None, decoder=None, variational=False):
+    """Build the network of ``architecture``, or around the user's own modules.
+
+    Parameters
+    ----------
+    spec : NetworkSpec
+        Sizes and shapes.
+    architecture : str
+        A key of :data:`ARCHITECTURES`; it supplies whichever half the user
+        does not.
+    encoder : callable, default=None
+        Takes no argument and returns the user's encoder, a module mapping a
+        batch of inputs (shaped ``(n, *spec.image_shape)`` when there is an
+        image shape, else ``(n, n_features)``) to features of any shape. The
+        features are flattened and projected linearly to the code, so the
+        module can be a backbone that knows nothing of ``n_components``.
+    decoder : callable, default=None
+        Takes no argument and returns the user's decoder, a module mapping
+        ``(n, n_components)`` codes to ``n_features`` values per row (any
+        shape; they are flattened).
+    variational : bool, default=False
+        Build a :class:`VariationalAutoencoder` (an encoder with twice the
+        code width, for means and log-variances).
 
     Returns
     -------
     Autoencoder
+
+    Raises
+    ------
+    ValueError
+        If the user's encoder fails on a batch of the input's shape, or the
+        user's decoder does not produce ``n_features`` values per row.
     """
-    encoder_sizes = [n_features, *hidden_layer_sizes, n_components]
-    return Autoencoder(
-        encoder=_dense_stack(encoder_sizes, activation),
-        decoder=_dense_stack(encoder_sizes[::-1], activation),
-    )
+    encoder_builder, decoder_builder = ARCHITECTURES[architecture]
+    code_width = 2 * spec.n_components if variational else spec.n_components
+    if encoder is None:
+        encoder_module = encoder_builder(spec, code_width)
+    else:
+        encoder_module = _wrap_user_encoder(encoder(), spec, code_width)
+    if decoder is None:
+        decoder_module = decoder_builder(spec)
+    else:
+        decoder_module = _wrap_user_decoder(decoder(), spec)
+    cls = VariationalAutoencoder if variational else Autoencoder
+    return cls(encoder_module, decoder_module)
+
+
+def _dry_run(module, shape, role):
+    """The output of ``module`` on a zero batch of ``shape``, without side effects.
+
+    Evaluation mode keeps batch-norm statistics untouched; the module's mode is
+    restored afterwards.
+    """
+    was_training = module.training
+    module.eval()
+    try:
+        with torch.no_grad():
+            return module(torch.zeros(shape))
+    except Exception as exc:
+        raise ValueError(
+            f"The {role} failed on a batch of shape {tuple(shape)}: {exc}. Check its "
+            "parameters against image_shape and n_components."
+        ) from exc
+    finally:
+        module.train(was_training)
+
+
+def _wrap_user_encoder(module, spec, code_width):
+    input_shape = spec.image_shape or (spec.n_features,)
+    n_outputs = _dry_run(module, (2, *input_shape), "encoder").flatten(1).shape[1]
+    unflatten = nn.Unflatten(1, spec.image_shape) if spec.image_shape else nn.Identity()
+    return nn.Sequential(unflatten, module, nn.Flatten(), nn.Linear(n_outputs, code_width))
+
+
+def _wrap_user_decoder(module, spec):
+    n_outputs = _dry_run(module, (2, spec.n_components), "decoder").flatten(1).shape[1]
+    if n_outputs != spec.n_features:
+        raise ValueError(
+            f"The decoder outputs {n_outputs} values per sample, but X has "
+            f"{spec.n_features} features; it must reconstruct every feature."
+        )
+    return nn.Sequential(module, nn.Flatten())
 
 
 def build_seeded(builder, *, seed, device, dtype):

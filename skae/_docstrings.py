@@ -1,0 +1,242 @@
+"""Docstring fragments shared by skae's estimators.
+
+A class docstring names a shared entry on a line of its own, ``{{name}}``;
+:func:`fill_doc` replaces that line with the entry, indented alike. The
+rendered docstring (``help``, Sphinx, doctests) is complete, and the text of
+a parameter that several estimators share lives in one place.
+"""
+
+import re
+import textwrap
+
+_ENTRIES = {
+    # ---------------------------------------------------------------- parameters
+    "n_components": """
+n_components : int, default=32
+    Size of the code, the number of features ``transform`` returns.
+""",
+    "architecture": """
+architecture : {"dense", "conv"}, default="dense"
+    The network. ``"dense"`` is a stack of fully connected layers
+    (``hidden_layer_sizes``). ``"conv"`` is a convolutional autoencoder for
+    images (``conv_channels``; needs ``image_shape``). Either half can be
+    replaced by the user's own module (``encoder``, ``decoder``).
+""",
+    "image_shape": """
+image_shape : tuple of int, default=None
+    Shape of the image each row of ``X`` holds: ``(height, width)`` for
+    grayscale or ``(channels, height, width)``, in channels-first order
+    (``X[i].reshape(image_shape)`` is image ``i``). One entry may be -1, to
+    be inferred from the number of features. Needed by
+    ``architecture="conv"``; with a custom ``encoder`` it sets the shape of
+    the batches the encoder receives. ``X`` stays a 2-D array.
+""",
+    "hidden_layer_sizes": """
+hidden_layer_sizes : array-like of shape (n_layers,) or int, default=(256,)
+    Widths of the dense encoder's hidden layers, from the input inwards; the
+    dense decoder uses them in reverse. An empty tuple gives a linear-code
+    autoencoder without hidden layers. Used by ``architecture="dense"``.
+""",
+    "conv_channels": """
+conv_channels : array-like of shape (n_stages,) or int, default=(32, 64)
+    Output channels of the convolutional encoder's stages, from the input
+    inwards. Each stage is a 3x3 convolution with stride 2, which halves the
+    height and width (rounding up); a linear layer then maps the last stage
+    to the code. The decoder mirrors it with transposed convolutions and
+    crops its output to ``image_shape``, so any image size works. Used by
+    ``architecture="conv"``.
+""",
+    "activation": """
+activation : {"relu", "tanh", "logistic", "identity"}, default="relu"
+    Activation after every hidden layer or convolution stage of the built-in
+    architectures. The code and the output are linear, except for the
+    sigmoid output that ``loss="bce"`` implies.
+""",
+    "encoder": """
+encoder : callable, default=None
+    The user's own encoder: a :class:`torch.nn.Module` class or any factory
+    returning a module, called with the ``encoder__*`` keyword arguments
+    (e.g. ``encoder__channels=(64, 128)``). It receives batches of shape
+    ``(n, *image_shape)`` (with an explicit channel axis) when
+    ``image_shape`` is set, else ``(n, n_features)``, and may output
+    features of any shape: they are flattened and a linear layer maps them
+    to the code, so the module needs no ``n_components``. None uses the
+    encoder of ``architecture``.
+""",
+    "decoder": """
+decoder : callable, default=None
+    The user's own decoder, built like ``encoder`` from the ``decoder__*``
+    keyword arguments. It maps codes of shape ``(n, n_components)`` to
+    ``n_features`` values per sample (any shape; they are flattened). If it
+    takes an ``n_components`` argument that is not given as
+    ``decoder__n_components``, the estimator's ``n_components`` is passed,
+    so that a search over ``n_components`` needs nothing else. None uses the
+    decoder of ``architecture``.
+""",
+    "loss": """
+loss : {"mse", "bce"}, default="mse"
+    Reconstruction loss: mean squared error, or binary cross-entropy with
+    a sigmoid output for inputs scaled to [0, 1] (e.g. pixel intensities).
+""",
+    "corruption": """
+corruption : {"gaussian", "masking"}, default=None
+    Train a denoising autoencoder: the encoder sees corrupted inputs and the
+    network learns to reconstruct the clean ones. ``"gaussian"`` adds noise
+    of standard deviation ``corruption_level``; ``"masking"`` sets a
+    fraction ``corruption_level`` of the values to 0. The corruption is
+    drawn from the estimator's own generator and only while training:
+    ``transform``, ``inverse_transform`` and scoring never corrupt. None
+    trains on clean inputs.
+""",
+    "corruption_level": """
+corruption_level : float, default=0.1
+    The noise's standard deviation (``"gaussian"``) or the masked fraction
+    (``"masking"``); unused without ``corruption``.
+""",
+    "learning_rate_init": """
+learning_rate_init : float, default=1e-3
+    Adam's learning rate.
+""",
+    "alpha": """
+alpha : float, default=1e-4
+    Strength of the L2 penalty (Adam's ``weight_decay``).
+""",
+    "batch_size": """
+batch_size : int or "auto", default="auto"
+    Size of the training mini-batches. ``"auto"`` is
+    ``min(256, n_samples)``; larger values are clipped to the number of
+    training samples.
+""",
+    "max_iter": """
+max_iter : int, default=200
+    Maximum number of epochs (passes over the training data).
+""",
+    "shuffle": """
+shuffle : bool, default=True
+    Whether to reshuffle the training data before every epoch.
+""",
+    "tol": """
+tol : float, default=1e-4
+    Training stops when the monitored loss (training loss, or validation
+    loss with ``early_stopping``) has not improved by at least ``tol`` for
+    more than ``n_iter_no_change`` consecutive epochs.
+""",
+    "early_stopping": """
+early_stopping : bool, default=False
+    Whether to hold out ``validation_fraction`` of the training data,
+    monitor the loss on it, stop when it stops improving and restore the
+    weights of the best validation epoch.
+""",
+    "validation_fraction": """
+validation_fraction : float, default=0.1
+    Fraction of the training data held out with ``early_stopping``.
+""",
+    "n_iter_no_change": """
+n_iter_no_change : int, default=10
+    Number of epochs without ``tol`` improvement tolerated.
+""",
+    "device": """
+device : str or torch.device, default="auto"
+    Where to train and infer: ``"auto"`` (CUDA when available, else CPU),
+    ``"cpu"``, ``"cuda"`` or ``"cuda:N"``.
+""",
+    "precision": """
+precision : {"float32", "float64"}, default="float32"
+    Floating-point type of the network's computation. Outputs have the
+    dtype of the input either way.
+""",
+    "random_state": """
+random_state : int, RandomState instance or None, default=None
+    Seeds the weight initialisation, the shuffling, the validation split
+    and every random draw of training (corruption, sampled codes). An int
+    gives identical results across calls on CPU. Seeding is local to the
+    estimator: fitting never changes numpy's or torch's global random
+    state.
+""",
+    "verbose": """
+verbose : int, default=0
+    0 is silent; 1 prints one line per epoch (epoch, training loss,
+    validation loss, seconds); 2 and above also show a progress bar over
+    the batches of each epoch.
+""",
+    "warm_start": """
+warm_start : bool, default=False
+    When True, ``fit`` continues training the previous network (and its
+    optimizer state) instead of starting anew. The network's structure
+    (``n_components``, ``architecture``, ``image_shape``, the layer sizes,
+    ``activation``, ``encoder``, ``decoder`` and their arguments) cannot
+    change then: a changed value raises ``ValueError``.
+""",
+    "module_params": """
+**module_params : dict
+    Keyword arguments of the user's ``encoder`` and ``decoder``, named
+    ``encoder__<argument>`` and ``decoder__<argument>`` as in skorch. They
+    are parameters like any other: ``get_params``, ``set_params``,
+    ``clone`` and grid searches see them.
+""",
+    # ---------------------------------------------------------------- attributes
+    "module_": """
+module_ : skae.nn.Autoencoder
+    The trained torch network, with ``encoder`` and ``decoder`` submodules.
+""",
+    "optimizer_": """
+optimizer_ : torch.optim.Adam
+    The optimizer, whose state ``warm_start`` and ``partial_fit`` carry on.
+""",
+    "device_": """
+device_ : str
+    The device the network lives on, e.g. ``"cpu"`` or ``"cuda:0"``.
+""",
+    "image_shape_": """
+image_shape_ : tuple of int or None
+    The ``(channels, height, width)`` of the images, with -1 resolved and
+    the channel axis explicit; None when ``image_shape`` is None.
+""",
+    "training_attributes": """
+n_iter_ : int
+    Number of epochs run, counting every ``partial_fit`` call and every
+    warm-started ``fit``.
+
+loss_curve_ : list of float
+    Mean training loss of each epoch.
+
+best_loss_ : float or None
+    The lowest training loss reached; None with ``early_stopping``.
+
+validation_scores_ : list of float or None
+    Negative mean validation loss of each epoch (greater is better, like
+    ``score``); None without ``early_stopping``.
+
+best_validation_score_ : float or None
+    The best entry of ``validation_scores_``, whose weights were restored;
+    None without ``early_stopping``.
+
+n_features_in_ : int
+    Number of features seen during :term:`fit`.
+
+feature_names_in_ : ndarray of shape (`n_features_in_`,)
+    Names of features seen during :term:`fit`. Defined only when `X`
+    has feature names that are all strings.
+""",
+}
+
+
+def fill_doc(obj):
+    """Replace each ``{{name}}`` line of ``obj.__doc__`` with the shared entry ``name``.
+
+    Parameters
+    ----------
+    obj : class or function
+        Its docstring is rewritten in place.
+
+    Returns
+    -------
+    obj
+    """
+
+    def entry(match):
+        indent, name = match.group(1), match.group(2)
+        return textwrap.indent(_ENTRIES[name].strip("\n"), indent)
+
+    obj.__doc__ = re.sub(r"^( *)\{\{(\w+)\}\}$", entry, obj.__doc__, flags=re.M)
+    return obj

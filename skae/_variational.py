@@ -1,0 +1,233 @@
+"""VariationalAutoencoder: a generative autoencoder as a scikit-learn transformer."""
+
+from numbers import Integral, Real
+
+import numpy as np
+from sklearn.utils._param_validation import Interval, validate_params
+from sklearn.utils.validation import check_is_fitted
+
+from skae import nn as engine
+from skae._base import BaseAutoencoderTransformer, _local_random_state
+from skae._docstrings import fill_doc
+
+
+@fill_doc
+class VariationalAutoencoder(BaseAutoencoderTransformer):
+    """Variational autoencoder: a code with a Gaussian prior, and new samples.
+
+    The encoder maps each sample to a Gaussian posterior over
+    ``n_components`` code dimensions; training draws a code from it and
+    reconstructs the sample, while a KL term weighted by ``beta`` keeps the
+    posteriors close to the standard normal prior. ``transform`` returns the
+    posterior mean, so it is deterministic; :meth:`sample` decodes codes drawn
+    from the prior into new samples.
+
+    It takes the parameters of :class:`AutoencoderTransformer` (dense,
+    convolutional or the user's own modules; denoising), with ``beta`` in
+    place of ``sparsity``.
+
+    Read more in the :ref:`User Guide <variational_autoencoder>`.
+
+    Parameters
+    ----------
+    {{n_components}}
+
+    {{architecture}}
+
+    {{image_shape}}
+
+    {{hidden_layer_sizes}}
+
+    {{conv_channels}}
+
+    {{activation}}
+
+    {{encoder}}
+
+    {{decoder}}
+
+    {{loss}}
+
+    {{corruption}}
+
+    {{corruption_level}}
+
+    beta : float, default=1.0
+        Weight of the KL divergence from the prior. The loss of a sample is
+        its mean reconstruction error per feature plus ``beta`` times the KL
+        divergence divided by the number of features; with ``loss="bce"`` and
+        ``beta=1`` that is the negative evidence lower bound per feature.
+        Larger values give smoother codes and blurrier reconstructions;
+        smaller values the reverse. 0 leaves a (noisy-code) autoencoder.
+
+    {{learning_rate_init}}
+
+    {{alpha}}
+
+    {{batch_size}}
+
+    {{max_iter}}
+
+    {{shuffle}}
+
+    {{tol}}
+
+    {{early_stopping}}
+
+    {{validation_fraction}}
+
+    {{n_iter_no_change}}
+
+    {{device}}
+
+    {{precision}}
+
+    {{random_state}}
+
+    {{verbose}}
+
+    {{warm_start}}
+
+    {{module_params}}
+
+    Attributes
+    ----------
+    module_ : skae.nn.VariationalAutoencoder
+        The trained torch network. Its ``encoder`` outputs
+        ``2 * n_components`` columns: the posterior means, then the
+        log-variances.
+
+    {{optimizer_}}
+
+    {{device_}}
+
+    {{image_shape_}}
+
+    {{training_attributes}}
+
+    See Also
+    --------
+    AutoencoderTransformer : The deterministic autoencoder.
+    sklearn.neighbors.KernelDensity : Another density model with ``sample``.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_digits
+    >>> from skae import VariationalAutoencoder
+    >>> X, _ = load_digits(return_X_y=True)
+    >>> vae = VariationalAutoencoder(n_components=4, loss="bce", max_iter=5, random_state=0)
+    >>> vae.fit(X / 16)
+    VariationalAutoencoder(loss='bce', max_iter=5, n_components=4, random_state=0)
+    >>> vae.transform(X[:3] / 16).shape
+    (3, 4)
+    >>> vae.sample(5, random_state=0).shape
+    (5, 64)
+    """
+
+    _parameter_constraints: dict = {
+        **BaseAutoencoderTransformer._parameter_constraints,
+        "beta": [Interval(Real, 0, None, closed="left")],
+    }
+
+    _variational = True
+
+    def __init__(
+        self,
+        n_components=32,
+        *,
+        architecture="dense",
+        image_shape=None,
+        hidden_layer_sizes=(256,),
+        conv_channels=(32, 64),
+        activation="relu",
+        encoder=None,
+        decoder=None,
+        loss="mse",
+        corruption=None,
+        corruption_level=0.1,
+        beta=1.0,
+        learning_rate_init=1e-3,
+        alpha=1e-4,
+        batch_size="auto",
+        max_iter=200,
+        shuffle=True,
+        tol=1e-4,
+        early_stopping=False,
+        validation_fraction=0.1,
+        n_iter_no_change=10,
+        device="auto",
+        precision="float32",
+        random_state=None,
+        verbose=0,
+        warm_start=False,
+        **module_params,
+    ):
+        self.n_components = n_components
+        self.architecture = architecture
+        self.image_shape = image_shape
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.conv_channels = conv_channels
+        self.activation = activation
+        self.encoder = encoder
+        self.decoder = decoder
+        self.loss = loss
+        self.corruption = corruption
+        self.corruption_level = corruption_level
+        self.beta = beta
+        self.learning_rate_init = learning_rate_init
+        self.alpha = alpha
+        self.batch_size = batch_size
+        self.max_iter = max_iter
+        self.shuffle = shuffle
+        self.tol = tol
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.n_iter_no_change = n_iter_no_change
+        self.device = device
+        self.precision = precision
+        self.random_state = random_state
+        self.verbose = verbose
+        self.warm_start = warm_start
+        self._set_module_params(module_params)
+
+    def _objective(self, generator):
+        return engine.VariationalObjective(
+            self._reconstruction_loss(),
+            beta=self.beta,
+            corruption=self.corruption,
+            corruption_level=self.corruption_level,
+            generator=generator,
+        )
+
+    @validate_params(
+        {
+            "n_samples": [Interval(Integral, 1, None, closed="left")],
+            "random_state": ["random_state"],
+        },
+        prefer_skip_nested_validation=True,
+    )
+    def sample(self, n_samples=1, random_state=None):
+        """Generate new samples: decode codes drawn from the standard normal prior.
+
+        Parameters
+        ----------
+        n_samples : int, default=1
+            Number of samples to generate.
+
+        random_state : int, RandomState instance or None, default=None
+            Seeds the codes drawn. An int gives the same samples on every
+            call; None draws fresh entropy from the operating system (numpy's
+            global random state is never used).
+
+        Returns
+        -------
+        X : ndarray of shape (n_samples, n_features)
+            The samples, in the 2-D layout of the training data and the
+            dtype of ``precision``; rows of images reshape with
+            ``image_shape_``.
+        """
+        check_is_fitted(self)
+        rng = _local_random_state(random_state)
+        dtype = np.float32 if self.precision == "float32" else np.float64
+        codes = rng.standard_normal((n_samples, self.n_components)).astype(dtype)
+        return self._decode(codes)
