@@ -83,20 +83,16 @@ class BaseAutoencoder(BaseEstimator):
     def _set_module_params(self, module_params):
         """Store the extra keyword arguments of ``__init__``, as skorch does.
 
-        They are checked at ``fit``: only ``encoder__*`` and ``decoder__*``
+        They live in one private dictionary, so that the public attributes of
+        an unfitted estimator are exactly its signature's parameters; they
+        are checked at ``fit``, where only ``encoder__*`` and ``decoder__*``
         are routed anywhere.
         """
-        for name, value in module_params.items():
-            setattr(self, name, value)
+        self._module_kwargs = dict(module_params)
 
     def _extra_params(self):
-        """Parameters stored beyond the signature's (``encoder__*``, ``decoder__*``)."""
-        known = self._get_param_names()
-        return {
-            name: value
-            for name, value in vars(self).items()
-            if name not in known and not name.startswith("_") and not name.endswith("_")
-        }
+        """Parameters beyond the signature's: ``encoder__*`` and ``decoder__*``."""
+        return dict(self._module_kwargs)
 
     def _module_params(self, prefix):
         """The ``<prefix>*`` parameters, e.g. ``encoder__channels``."""
@@ -142,9 +138,12 @@ class BaseAutoencoder(BaseEstimator):
         self : estimator instance
             Estimator instance.
         """
-        extra = self._extra_params()
-        for name in [n for n in params if n.startswith(MODULE_PREFIXES) or n in extra]:
-            setattr(self, name, params.pop(name))
+        routed = [n for n in params if n.startswith(MODULE_PREFIXES) or n in self._module_kwargs]
+        if routed:
+            self._module_kwargs = {
+                **self._module_kwargs,
+                **{name: params.pop(name) for name in routed},
+            }
         return super().set_params(**params) if params else self
 
     # --------------------------------------------------------------- fitting

@@ -3,6 +3,7 @@
 import gzip
 
 import numpy as np
+import torch
 
 from skae import AutoencoderTransformer
 
@@ -33,3 +34,39 @@ def write_idx(path, array, compress=True):
     content = header + array.astype(array.dtype.newbyteorder(">")).tobytes()
     path.write_bytes(gzip.compress(content) if compress else content)
     return content
+
+
+class VGGStyleEncoder(torch.nn.Module):
+    """A user's VGG-style backbone: stacks of 3x3 convolutions + ReLU, then max pooling.
+
+    ``channels`` gives one stack per entry, ``convs_per_stack`` convolutions each.
+    Pooling uses ``ceil_mode`` so that images of any size (down to 1 pixel) pass.
+    """
+
+    def __init__(self, in_channels=1, channels=(8, 16), convs_per_stack=2):
+        super().__init__()
+        layers = []
+        for width in channels:
+            for _ in range(convs_per_stack):
+                layers += [torch.nn.Conv2d(in_channels, width, 3, padding=1), torch.nn.ReLU()]
+                in_channels = width
+            layers.append(torch.nn.MaxPool2d(2, ceil_mode=True))
+        self.features = torch.nn.Sequential(*layers)
+
+    def forward(self, x):
+        return self.features(x)
+
+
+class MirrorDecoder(torch.nn.Module):
+    """A user's dense decoder that takes ``n_components`` from the estimator."""
+
+    def __init__(self, n_components, n_features, hidden=32):
+        super().__init__()
+        self.net = torch.nn.Sequential(
+            torch.nn.Linear(n_components, hidden),
+            torch.nn.ReLU(),
+            torch.nn.Linear(hidden, n_features),
+        )
+
+    def forward(self, z):
+        return self.net(z)

@@ -1,0 +1,217 @@
+"""Convolutional networks, image shapes, denoising and sparse codes."""
+
+import re
+
+import numpy as np
+import pytest
+import torch
+from numpy.testing import assert_allclose, assert_array_equal
+from sklearn.datasets import load_digits
+
+import skae.nn._losses as losses
+from skae import AutoencoderTransformer
+from skae import nn as engine
+
+
+@pytest.fixture(scope="module")
+def digits():
+    X, y = load_digits(return_X_y=True)
+    return (X / 16).astype(np.float32), y
+
+
+def _conv(**params):
+    defaults = dict(
+        n_components=16,
+        architecture="conv",
+        image_shape=(8, 8),
+        conv_channels=(16, 32),
+        max_iter=60,
+        learning_rate_init=3e-3,
+        random_state=0,
+        device="cpu",
+    )
+    return AutoencoderTransformer(**{**defaults, **params})
+
+
+def test_conv_reconstructs_digits_far_better_than_the_mean_image(digits):
+    X, _ = digits
+    est = _conv().fit(X)
+    reconstruction = est.inverse_transform(est.transform(X))
+    assert reconstruction.shape == X.shape
+    mean_image_error = ((X - X.mean(axis=0)) ** 2).mean()
+    assert ((reconstruction - X) ** 2).mean() < mean_image_error / 4
+
+
+def test_conv_network_is_convolutional_and_follows_conv_channels(digits):
+    X, _ = digits
+    est = _conv(conv_channels=(4, 8, 16), max_iter=1).fit(X)
+    convs = [m for m in est.module_.encoder if isinstance(m, torch.nn.Conv2d)]
+    assert [m.out_channels for m in convs] == [4, 8, 16]
+    assert all(m.stride == (2, 2) for m in convs)
+    transposed = [m for m in est.module_.decoder if isinstance(m, torch.nn.ConvTranspose2d)]
+    assert [m.out_channels for m in transposed] == [8, 4, 1]
+    assert est.image_shape_ == (1, 8, 8)
+
+
+@pytest.mark.parametrize("image_shape", [(3, 6, 5), (7, 9), (1, 1, 12), (-1, 4)])
+def test_conv_handles_colour_and_odd_image_sizes(image_shape):
+    n_features = 90 if image_shape[0] == 3 else 63 if image_shape == (7, 9) else 12
+    if image_shape == (-1, 4):
+        n_features = 20
+    X = np.random.default_rng(0).random((30, n_features))
+    est = _conv(image_shape=image_shape, n_components=4, max_iter=2, conv_channels=(4, 8))
+    est.fit(X)
+    assert est.inverse_transform(est.transform(X)).shape == X.shape
+    assert np.prod(est.image_shape_) == n_features
+
+
+def test_channels_first_pixel_order():
+    # Two channels: a constant first channel and a noisy second one. The
+    # reconstruction error of a well-trained model is lowest on the constant
+    # channel only if rows are read channels-first.
+    rng = np.random.default_rng(0)
+    constant = np.full((200, 16), 0.5)
+    X = np.hstack([constant, rng.random((200, 16))])
+    est = _conv(image_shape=(2, 4, 4), n_components=2, max_iter=150).fit(X)
+    error = (est.inverse_transform(est.transform(X)) - X) ** 2
+    assert error[:, :16].mean() < error[:, 16:].mean() / 10
+
+
+@pytest.mark.parametrize(
+    "params, message",
+    [
+        (
+            {"image_shape": (28, 28)},
+            "X has 64 features per row, but image_shape (28, 28) holds 784",
+        ),
+        (
+            {"image_shape": (3, 8, 8)},
+            "X has 64 features per row, but image_shape (3, 8, 8) holds 192",
+        ),
+        ({"image_shape": (-1, 5)}, "64 is not a multiple of 5"),
+        ({"image_shape": (-1, -1)}, "image_shape may hold one -1"),
+        (
+            {"image_shape": (0, 8)},
+            "image_shape must be (height, width) or (channels, height, width)",
+        ),
+        ({"image_shape": (64,)}, "image_shape must be (height, width)"),
+        ({"image_shape": None}, "architecture='conv' needs image_shape"),
+        ({"conv_channels": (8, 0)}, "conv_channels must hold positive integers, got (8, 0)"),
+    ],
+)
+def test_image_shape_errors_name_both_numbers(digits, params, message):
+    X, _ = digits
+    with pytest.raises(ValueError, match=re.escape(message)):
+        _conv(max_iter=1, **params).fit(X)
+
+
+def test_image_shape_with_dense_architecture_keeps_dense_network(digits):
+    X, _ = digits
+    est = AutoencoderTransformer(4, image_shape=(8, 8), max_iter=1, device="cpu").fit(X)
+    assert not any(isinstance(m, torch.nn.Conv2d) for m in est.module_.modules())
+    assert est.image_shape_ == (1, 8, 8)
+
+
+# ----------------------------------------------------------------- denoising
+
+
+@pytest.mark.parametrize("kind", ["gaussian", "masking"])
+def test_corruption_is_drawn_only_while_training(digits, kind, monkeypatch):
+    X, _ = digits
+    calls = []
+    original = losses.corrupt
+
+    def spy(x, *args):
+        calls.append(len(x))
+        return original(x, *args)
+
+    monkeypatch.setattr(losses, "corrupt", spy)
+    est = AutoencoderTransformer(
+        8, corruption=kind, corruption_level=0.3, max_iter=2, batch_size=500, device="cpu"
+    )
+    est.fit(X)
+    assert sum(calls) == 2 * len(X)  # every training row, every epoch
+    calls.clear()
+    codes = est.transform(X)
+    est.inverse_transform(codes)
+    est.score_samples(X)
+    assert calls == []
+    # transform is the clean encoder, exactly.
+    with torch.inference_mode():
+        clean = est.module_.encode(torch.from_numpy(X)).numpy()
+    assert_array_equal(codes, clean)
+
+
+def test_corrupt_gaussian_and_masking_levels():
+    x = torch.full((200, 500), 0.5)
+    generator = torch.Generator().manual_seed(0)
+    noisy = engine.corrupt(x, "gaussian", 0.2, generator)
+    assert (noisy - x).std().item() == pytest.approx(0.2, rel=0.02)
+    masked = engine.corrupt(x, "masking", 0.3, generator)
+    assert (masked == 0).float().mean().item() == pytest.approx(0.3, abs=0.01)
+    assert set(masked.unique().tolist()) == {0.0, 0.5}
+
+
+def test_denoising_is_reproducible_and_differs_from_plain(digits):
+    X, _ = digits
+    params = dict(max_iter=3, random_state=0, device="cpu", corruption="masking")
+    a = AutoencoderTransformer(8, **params).fit(X)
+    b = AutoencoderTransformer(8, **params).fit(X)
+    plain = AutoencoderTransformer(8, **{**params, "corruption": None}).fit(X)
+    assert_array_equal(a.transform(X), b.transform(X))
+    assert not np.allclose(a.transform(X), plain.transform(X))
+
+
+def test_denoising_autoencoder_removes_noise_better(digits):
+    X, _ = digits
+    noisy = np.clip(X + np.random.default_rng(1).normal(0, 0.3, X.shape), 0, 1).astype(np.float32)
+    params = dict(n_components=16, max_iter=60, random_state=0)
+    plain = _conv(**params).fit(X)
+    denoising = _conv(corruption="gaussian", corruption_level=0.3, **params).fit(X)
+
+    def error(est):
+        return ((est.inverse_transform(est.transform(noisy)) - X) ** 2).mean()
+
+    assert error(denoising) < 0.9 * error(plain)
+
+
+# -------------------------------------------------------------------- sparse
+
+
+def test_sparsity_shrinks_the_code_and_zero_is_plain(digits):
+    X, _ = digits
+    params = dict(max_iter=40, random_state=0, device="cpu", tol=0.0)
+    plain = AutoencoderTransformer(16, **params).fit(X)
+    zero = AutoencoderTransformer(16, sparsity=0.0, **params).fit(X)
+    sparse = AutoencoderTransformer(16, sparsity=0.1, **params).fit(X)
+    assert_array_equal(zero.transform(X), plain.transform(X))
+    assert np.abs(sparse.transform(X)).mean() < np.abs(plain.transform(X)).mean() / 3
+
+
+def test_sparsity_penalty_is_the_mean_absolute_code():
+    model = engine.build_autoencoder(engine.NetworkSpec(6, 3, hidden_layer_sizes=(4,)), "dense")
+    x = torch.rand(5, 6)
+    reconstruction = engine.ReconstructionLoss("mse")
+    plain = engine.AutoencoderObjective(reconstruction)(model, x)
+    sparse = engine.AutoencoderObjective(reconstruction, sparsity=0.5)(model, x)
+    expected = plain + 0.5 * model.encode(x).abs().mean()
+    assert torch.allclose(sparse, expected)
+
+
+# ------------------------------------------------- float32 batch invariance
+
+
+@pytest.mark.parametrize("architecture", ["dense", "conv"])
+def test_one_row_and_a_batch_agree_to_float32_rounding(architecture):
+    X = np.random.default_rng(0).random((20, 64))
+    est = AutoencoderTransformer(
+        architecture=architecture, image_shape=(8, 8), max_iter=3, device="cpu"
+    )
+    est.fit(X)
+    batch = est.transform(X)
+    rows = np.vstack([est.transform(X[i : i + 1]) for i in range(len(X))])
+    assert_allclose(rows, batch, rtol=1e-5, atol=1e-6)
+    est64 = est.set_params(precision="float64")
+    est64.fit(X)
+    rows = np.vstack([est64.transform(X[i : i + 1]) for i in range(len(X))])
+    assert_allclose(rows, est64.transform(X), rtol=1e-12, atol=1e-12)
