@@ -1,13 +1,22 @@
 """Seconds per training epoch: skae vs a careful bare torch loop vs skorch.
 
-All three train the same 784-256-64-256-784 ReLU autoencoder (MSE, Adam with
-foreach=True, lr 1e-3, no weight decay, batch 256, reshuffled every epoch) on
-Fashion-MNIST for ``--epochs`` epochs. Each repeat runs every contender once,
-in an order rotated every repeat, so machine noise hits all of them alike.
-Reported: median seconds per epoch (whole ``fit`` wall time / epochs), the
-median of the per-repeat ratios to the bare loop, and the final training loss.
+All contenders train the same network (MSE, Adam with foreach=True, lr 1e-3,
+no weight decay, batch 256, reshuffled every epoch) on Fashion-MNIST for
+``--epochs`` epochs:
 
-    .venv/bin/python benchmarks/bench_training.py               # defaults
+- ``--architecture dense`` (default): the 784-256-64-256-784 ReLU autoencoder;
+- ``--architecture conv``: skae's default convolutional autoencoder on 28x28
+  images (two stride-2 3x3 convolutions with 32 and 64 channels, a linear
+  code of 64, the transposed mirror), written out by hand below; the bare
+  loop also runs in channels-last memory format (``bare-channels-last``).
+
+Each repeat runs every contender once, in an order rotated every repeat, so
+machine noise hits all of them alike. Reported: median seconds per epoch
+(whole ``fit`` wall time / epochs), the median of the per-repeat ratios to
+the bare loop, and the final training loss.
+
+    .venv/bin/python benchmarks/bench_training.py               # dense, defaults
+    .venv/bin/python benchmarks/bench_training.py --architecture conv --epochs 1
     .venv/bin/python benchmarks/bench_training.py --epochs 1 --repeats 2 --n-samples 10000
 """
 
@@ -51,11 +60,52 @@ class DenseAutoencoder(nn.Module):
         return self.decoder(self.encoder(x))
 
 
-def run_bare(X, args, seed):
+class ConvAutoencoder(nn.Module):
+    """28x28 -> conv 3x3/2 (32) -> conv 3x3/2 (64) -> linear code, and the transposed mirror.
+
+    The same layers as skae's ``architecture="conv"`` with ``conv_channels=(32, 64)``
+    on 28x28 images, where no cropping is needed.
+    """
+
+    def __init__(self, n_components=64, channels=(32, 64)):
+        super().__init__()
+        first, second = channels
+        self.encoder = nn.Sequential(
+            nn.Unflatten(1, (1, 28, 28)),
+            nn.Conv2d(1, first, 3, stride=2, padding=1),
+            nn.ReLU(),
+            nn.Conv2d(first, second, 3, stride=2, padding=1),
+            nn.ReLU(),
+            nn.Flatten(),
+            nn.Linear(second * 7 * 7, n_components),
+        )
+        self.decoder = nn.Sequential(
+            nn.Linear(n_components, second * 7 * 7),
+            nn.ReLU(),
+            nn.Unflatten(1, (second, 7, 7)),
+            nn.ConvTranspose2d(second, first, 3, stride=2, padding=1, output_padding=1),
+            nn.ReLU(),
+            nn.ConvTranspose2d(first, 1, 3, stride=2, padding=1, output_padding=1),
+            nn.Flatten(),
+        )
+
+    def forward(self, x):
+        return self.decoder(self.encoder(x))
+
+
+def bare_network(args):
+    if args.architecture == "conv":
+        return ConvAutoencoder(args.n_components)
+    return DenseAutoencoder(784, args.hidden, args.n_components)
+
+
+def run_bare(X, args, seed, channels_last=False):
     """A careful hand-written loop; returns (seconds, final epoch's mean loss)."""
     start = time.perf_counter()
     torch.manual_seed(seed)
-    model = DenseAutoencoder(X.shape[1], args.hidden, args.n_components)
+    model = bare_network(args)
+    if channels_last:
+        model = model.to(memory_format=torch.channels_last)
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-3, foreach=True)
     X_t = torch.from_numpy(X)
     generator = torch.Generator().manual_seed(seed)
@@ -74,9 +124,15 @@ def run_bare(X, args, seed):
     return time.perf_counter() - start, final_loss
 
 
+def run_bare_channels_last(X, args, seed):
+    return run_bare(X, args, seed, channels_last=True)
+
+
 def run_skae(X, args, seed):
     est = AutoencoderTransformer(
         args.n_components,
+        architecture=args.architecture,
+        image_shape=(28, 28) if args.architecture == "conv" else None,
         hidden_layer_sizes=(args.hidden,),
         alpha=0.0,
         batch_size=args.batch_size,
@@ -99,11 +155,13 @@ def run_skorch(X, args, seed):
 
     start = time.perf_counter()
     torch.manual_seed(seed)
+    module = {"conv": ConvAutoencoder, "dense": DenseAutoencoder}[args.architecture]
+    module_params = {"module__n_components": args.n_components}
+    if args.architecture == "dense":
+        module_params.update(module__n_features=X.shape[1], module__hidden=args.hidden)
     net = NeuralNetRegressor(
-        DenseAutoencoder,
-        module__n_features=X.shape[1],
-        module__hidden=args.hidden,
-        module__n_components=args.n_components,
+        module,
+        **module_params,
         criterion=nn.MSELoss,
         optimizer=torch.optim.Adam,
         optimizer__foreach=True,
@@ -119,7 +177,12 @@ def run_skorch(X, args, seed):
     return time.perf_counter() - start, float(net.history[-1, "train_loss"])
 
 
-CONTENDERS = {"bare": run_bare, "skae": run_skae, "skorch": run_skorch}
+CONTENDERS = {
+    "bare": run_bare,
+    "bare-channels-last": run_bare_channels_last,
+    "skae": run_skae,
+    "skorch": run_skorch,
+}
 
 
 def main():
@@ -130,11 +193,19 @@ def main():
     parser.add_argument("--batch-size", type=int, default=256)
     parser.add_argument("--hidden", type=int, default=256)
     parser.add_argument("--n-components", type=int, default=64)
+    parser.add_argument("--architecture", choices=["dense", "conv"], default="dense")
     parser.add_argument(
-        "--contenders", nargs="+", default=list(CONTENDERS), choices=list(CONTENDERS)
+        "--contenders",
+        nargs="+",
+        choices=list(CONTENDERS),
+        help="default: bare, skae, skorch; conv adds bare-channels-last",
     )
     parser.add_argument("--no-warmup", action="store_true", help="skip the untimed warm-up")
     args = parser.parse_args()
+    if args.contenders is None:
+        args.contenders = ["bare", "skae", "skorch"]
+        if args.architecture == "conv":
+            args.contenders.insert(1, "bare-channels-last")
     if "bare" not in args.contenders:
         parser.error("the bare loop is the baseline; keep it in --contenders")
 
@@ -216,14 +287,17 @@ def main():
         )
         print(f"skorch slower than skae: {'yes' if faster else 'NO'}")
 
+    network = f"{X.shape[1]}-{args.hidden}-{args.n_components}-{args.hidden}-{X.shape[1]}"
+    if args.architecture == "conv":
+        network = f"conv 1x28x28 -(32)-(64)-{args.n_components} and mirror"
     write_results(
-        "bench_training",
+        "bench_training" if args.architecture == "dense" else "bench_training_conv",
         {
             "data": source,
             "n_samples": int(X.shape[0]),
             "n_features": int(X.shape[1]),
             "params": vars(args),
-            "network": f"{X.shape[1]}-{args.hidden}-{args.n_components}-{args.hidden}-{X.shape[1]}",
+            "network": network,
             "results": results,
             "load_average_after_each_repeat": loadavg,
             "note": "seconds_per_epoch = whole fit wall time / epochs; "

@@ -201,3 +201,22 @@ def test_structural_change_without_warm_start_builds_a_new_network(digits):
     est = AutoencoderTransformer(8, max_iter=2, random_state=0, device="cpu").fit(X)
     assert est.set_params(n_components=5).fit(X).transform(X).shape == (len(X), 5)
     assert list(est.get_feature_names_out()) == [f"autoencodertransformer{i}" for i in range(5)]
+
+
+def frozen_backbone(path, **kwargs):
+    return pretrained_backbone(path, **kwargs).requires_grad_(False)
+
+
+def test_frozen_pretrained_encoder_is_not_trained(digits, tmp_path):
+    X, _ = digits
+    weights = VGGStyleEncoder(channels=(8,)).state_dict()
+    torch.save(weights, tmp_path / "backbone.pt")
+    est = _vgg(
+        encoder=frozen_backbone,
+        encoder__path=tmp_path / "backbone.pt",
+        encoder__channels=(8,),
+        max_iter=3,
+    ).fit(X)
+    for name, value in est.module_.encoder[1].state_dict().items():
+        assert torch.equal(value, weights[name])
+    assert est.loss_curve_[-1] < est.loss_curve_[0]  # the projection and decoder still learn

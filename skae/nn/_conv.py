@@ -87,7 +87,9 @@ def conv_decoder(spec):
         layers.append(nn.ConvTranspose2d(n_in, n_out, 3, stride=2, padding=1, output_padding=1))
         if i < n_stages - 1:
             layers.append(activation())
-    layers += [Crop(height, width), nn.Flatten()]
+    if (2**n_stages * bottleneck[1], 2**n_stages * bottleneck[2]) != (height, width):
+        layers.append(Crop(height, width))
+    layers.append(nn.Flatten())
     return nn.Sequential(*layers)
 
 
