@@ -26,25 +26,27 @@ def test_end_to_end_on_digits_writes_table_csv_json_and_plot(tmp_path, capsys):
     captured = capsys.readouterr()
     table = captured.out.splitlines()
     assert table[0].split()[:3] == ["reducer", "latent", "classifier"]
-    assert [line.split()[:3] for line in table[2:8]] == [
+    assert [line.split()[:3] for line in table[2:10]] == [
         ["raw", "64", "svc"],
         ["raw", "64", "logreg"],
         ["pca", "6", "svc"],
         ["pca", "6", "logreg"],
         ["autoencoder", "6", "svc"],
         ["autoencoder", "6", "logreg"],
+        ["conv-autoencoder", "6", "svc"],
+        ["conv-autoencoder", "6", "logreg"],
     ]
     assert "300 training images (300 labeled), 150 test images" in captured.err
-    assert "[6/6] autoencoder(6) + logreg" in captured.err
+    assert "[8/8] conv-autoencoder(6) + logreg" in captured.err
     record = json.loads((out / "results.json").read_text())
     assert record["settings"]["epochs"] == 3
     assert record["settings"]["n_components"] == [6]
-    assert len(record["results"]) == 6
-    assert (out / "results.csv").read_text().count("\n") == 7
+    assert len(record["results"]) == 8
+    assert (out / "results.csv").read_text().count("\n") == 9
     assert (out / "comparison.png").read_bytes().startswith(b"\x89PNG")
     assert f"wrote {out / 'comparison.png'}" in captured.err
     # stdout holds the table alone: its header, a rule and one line per pipeline.
-    assert len(table) == 8
+    assert len(table) == 10
     assert record["settings"]["device"] == "cpu"
     assert {row["epochs_run"] for row in record["results"][4:]} == {3}
     assert {row["epochs_run"] for row in record["results"][:4]} == {None}

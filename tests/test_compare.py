@@ -183,6 +183,7 @@ def two_rows():
             "reducer": "raw",
             "classifier": "svc",
             "n_components": 64,
+            "scaled": False,
             "accuracy": 0.9,
             "fit_seconds": 0.5,
             "predict_seconds": 0.25,
@@ -193,6 +194,7 @@ def two_rows():
             "reducer": "autoencoder",
             "classifier": "rf",
             "n_components": 8,
+            "scaled": True,
             "accuracy": 0.8125,
             "fit_seconds": 12.0,
             "predict_seconds": 1.5,
@@ -207,6 +209,7 @@ def test_format_table_shows_one_line_per_pipeline(two_rows):
         "reducer",
         "latent",
         "classifier",
+        "scaled",
         "accuracy",
         "fit",
         "s",
@@ -214,8 +217,8 @@ def test_format_table_shows_one_line_per_pipeline(two_rows):
         "s",
     ]
     assert set(lines[1]) == {"-"}
-    assert lines[2].split() == ["raw", "64", "svc", "0.9000", "0.50", "0.25"]
-    assert lines[3].split() == ["autoencoder", "8", "rf", "0.8125", "12.00", "1.50"]
+    assert lines[2].split() == ["raw", "64", "svc", "no", "0.9000", "0.50", "0.25"]
+    assert lines[3].split() == ["autoencoder", "8", "rf", "yes", "0.8125", "12.00", "1.50"]
 
 
 def test_write_report_writes_csv_json_and_plot(two_rows, tmp_path):
@@ -250,3 +253,66 @@ def test_write_report_without_matplotlib_skips_only_the_plot(two_rows, tmp_path,
     written = write_report(two_rows, tmp_path, {})
     assert set(written) == {"csv", "json"}
     assert not (tmp_path / "comparison.png").exists()
+
+
+def test_conv_autoencoder_reducer_reads_rows_as_images(small_digits):
+    rows = run_comparison(
+        small_digits,
+        reducers=["conv-autoencoder"],
+        classifiers=["svc"],
+        n_components=[8],
+        epochs=2,
+        device="cpu",
+        log=lambda line: None,
+    )
+    assert rows[0]["reducer"] == "conv-autoencoder" and rows[0]["epochs_run"] == 2
+    reducer = make_reducer(
+        "conv-autoencoder", 8, epochs=2, device="cpu", random_state=0, image_shape=(8, 8)
+    )
+    assert reducer.architecture == "conv" and reducer.image_shape == (8, 8)
+    assert small_digits.image_shape == (8, 8)
+
+
+def test_scaling_is_chosen_by_cross_validation_on_labeled_rows_only(small_digits, monkeypatch):
+    seen = {}
+
+    def spy(features, y, classifier, *, random_state):
+        seen["rows"] = len(features)
+        return True
+
+    monkeypatch.setattr(_runner, "choose_scaling", spy)
+    rows = run_comparison(
+        small_digits,
+        reducers=["raw", "pca"],
+        classifiers=["svc", "rf", "logreg"],
+        n_components=[8],
+        log=lambda line: None,
+    )
+    assert seen["rows"] == len(small_digits.X_labeled)  # never the test rows
+    scaled = {(r["reducer"], r["classifier"]): r["scaled"] for r in rows}
+    assert scaled == {
+        ("raw", "svc"): False,  # pixels share one scale
+        ("raw", "rf"): False,
+        ("raw", "logreg"): True,  # always standardized
+        ("pca", "svc"): True,  # the cross-validated choice
+        ("pca", "rf"): False,
+        ("pca", "logreg"): True,
+    }
+
+
+def test_choose_scaling_follows_what_cross_validation_prefers():
+    from sklearn.svm import SVC
+
+    from skae.compare import choose_scaling
+
+    rng = np.random.default_rng(0)
+    y = np.repeat([0, 1], 60)
+    signal = y[:, None] + 0.3 * rng.standard_normal((120, 2))
+    # A tiny informative scale beside unit noise: only standardizing reveals the signal.
+    hidden_signal = np.hstack([0.001 * signal, rng.standard_normal((120, 4))])
+    assert choose_scaling(hidden_signal, y, SVC(), random_state=0) is True
+    # Unit signal beside near-constant noise: standardizing would blow the noise up.
+    quiet_noise = np.hstack([signal, 1e-3 * rng.standard_normal((120, 20))])
+    assert choose_scaling(quiet_noise, y, SVC(), random_state=0) is False
+    # One labeled row of a class leaves nothing to cross-validate.
+    assert choose_scaling(signal[:3], np.array([0, 1, 1]), SVC(), random_state=0) is False

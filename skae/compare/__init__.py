@@ -6,7 +6,13 @@ save the results.
 """
 
 from skae.compare._data import DATASETS, ComparisonData, load_comparison_data
-from skae.compare._pipelines import CLASSIFIERS, REDUCERS, make_classifier, make_reducer
+from skae.compare._pipelines import (
+    CLASSIFIERS,
+    REDUCERS,
+    choose_scaling,
+    make_classifier,
+    make_reducer,
+)
 from skae.compare._report import environment_info, format_table, plot_results, write_report
 from skae.compare._runner import run_comparison
 
@@ -15,6 +21,7 @@ __all__ = [
     "DATASETS",
     "REDUCERS",
     "ComparisonData",
+    "choose_scaling",
     "environment_info",
     "format_table",
     "load_comparison_data",

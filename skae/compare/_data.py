@@ -17,8 +17,9 @@ DIGITS_TEST_FRACTION = 0.25
 class ComparisonData:
     """Arrays for one comparison run.
 
-    Reducers (PCA, the autoencoder) are fit on all of ``X_train``, unlabeled;
+    Reducers (PCA, the autoencoders) are fit on all of ``X_train``, unlabeled;
     classifiers see only ``X_labeled`` and ``y_labeled``, a subset of it.
+    ``image_shape`` is the ``(height, width)`` of the images in each row.
     """
 
     dataset: str
@@ -28,6 +29,7 @@ class ComparisonData:
     X_test: np.ndarray
     y_test: np.ndarray
     target_names: np.ndarray
+    image_shape: tuple
 
 
 def load_comparison_data(
@@ -90,6 +92,7 @@ def load_comparison_data(
             random_state=random_state,
         )
         target_names = digits.target_names.astype(str)
+        image_shape = (8, 8)
     else:
         fetch = fetch_fashion_mnist if dataset == "fashion-mnist" else fetch_mnist
         options = {"data_home": data_home, "download_if_missing": download_if_missing}
@@ -97,6 +100,7 @@ def load_comparison_data(
         X_train, y_train = train.data, train.target
         X_test, y_test = fetch(subset="test", return_X_y=True, **options)
         target_names = train.target_names
+        image_shape = train.images.shape[1:]
     X_train, y_train = _stratified_subset(X_train, y_train, n_train, "n_train", random_state)
     X_test, y_test = _stratified_subset(X_test, y_test, n_test, "n_test", random_state)
     if labels_per_class is None:
@@ -104,7 +108,9 @@ def load_comparison_data(
     else:
         labeled = _labeled_indices(y_train, labels_per_class, random_state)
         X_labeled, y_labeled = X_train[labeled], y_train[labeled]
-    return ComparisonData(dataset, X_train, X_labeled, y_labeled, X_test, y_test, target_names)
+    return ComparisonData(
+        dataset, X_train, X_labeled, y_labeled, X_test, y_test, target_names, image_shape
+    )
 
 
 def _stratified_subset(X, y, size, name, random_state):

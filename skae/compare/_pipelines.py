@@ -1,32 +1,41 @@
 """The contenders: reducers that learn from unlabeled images, and classifiers."""
 
+import numpy as np
+from sklearn.base import clone
 from sklearn.decomposition import PCA
 from sklearn.ensemble import RandomForestClassifier
 from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import StratifiedKFold, cross_val_score, train_test_split
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.svm import SVC
 
 from skae._transformer import AutoencoderTransformer
 
-REDUCERS = ("raw", "pca", "autoencoder")
+REDUCERS = ("raw", "pca", "autoencoder", "conv-autoencoder")
 CLASSIFIERS = ("svc", "rf", "logreg")
+# Cross-validating the scaler on more labeled rows than this changes little but costs a lot.
+SCALING_CV_ROWS = 5000
 
 
-def make_reducer(name, n_components, *, epochs, device, random_state, verbose=0):
+def make_reducer(name, n_components, *, epochs, device, random_state, verbose=0, image_shape=None):
     """A fresh, unfitted reducer; ``"raw"`` (the pixels themselves) gives None.
 
-    ``epochs``, ``device`` and ``verbose`` are the autoencoder's ``max_iter``,
-    ``device`` and ``verbose``. The autoencoder trains exactly ``epochs``
-    epochs (``tol=0``), so that every run of a comparison gets the same budget:
-    the default ``tol=1e-4`` is coarse for pixel MSE (losses near 0.01) and
-    stopped a 30-epoch Fashion-MNIST fit after 18 epochs.
+    ``"autoencoder"`` is :class:`~skae.AutoencoderTransformer` with its
+    defaults (dense), ``"conv-autoencoder"`` the same with
+    ``architecture="conv"`` on images of ``image_shape``. ``epochs``,
+    ``device`` and ``verbose`` are the autoencoders' ``max_iter``, ``device``
+    and ``verbose``. They train exactly ``epochs`` epochs (``tol=0``), so that
+    every run of a comparison gets the same budget: the default ``tol=1e-4``
+    is coarse for pixel MSE (losses near 0.01) and stopped a 30-epoch
+    Fashion-MNIST fit after 18 epochs.
     """
     if name == "raw":
         return None
     if name == "pca":
         return PCA(n_components=n_components, random_state=random_state)
-    if name == "autoencoder":
+    if name in ("autoencoder", "conv-autoencoder"):
+        conv = {"architecture": "conv", "image_shape": image_shape}
         return AutoencoderTransformer(
             n_components=n_components,
             max_iter=epochs,
@@ -34,8 +43,49 @@ def make_reducer(name, n_components, *, epochs, device, random_state, verbose=0)
             device=device,
             random_state=random_state,
             verbose=verbose,
+            **(conv if name == "conv-autoencoder" else {}),
         )
     raise ValueError(f"reducer={name!r} is not one of {REDUCERS}.")
+
+
+def choose_scaling(features, y, classifier, *, random_state):
+    """Whether a StandardScaler before ``classifier`` scores better on ``features``.
+
+    The choice is made by 3-fold stratified cross-validation on the labeled
+    training rows (at most ``SCALING_CV_ROWS`` of them, a stratified subset),
+    never on test data: the dimensions of a learned code have very different
+    scales, which an RBF kernel notices, while pixels share one.
+
+    Parameters
+    ----------
+    features : ndarray of shape (n_samples, n_features)
+        The labeled training rows, already through the reducer.
+    y : ndarray of shape (n_samples,)
+        Their labels.
+    classifier : estimator
+        The classifier to place after the optional scaler.
+    random_state : int
+        Seed of the folds and the subset.
+
+    Returns
+    -------
+    bool
+        True when the scaled pipeline's mean accuracy is higher; False when
+        a class has fewer than 2 labeled rows to cross-validate on.
+    """
+    n_splits = min(3, np.unique(y, return_counts=True)[1].min())
+    if n_splits < 2:
+        return False
+    if len(features) > SCALING_CV_ROWS:
+        features, _, y, _ = train_test_split(
+            features, y, train_size=SCALING_CV_ROWS, stratify=y, random_state=random_state
+        )
+    folds = StratifiedKFold(n_splits, shuffle=True, random_state=random_state)
+    unscaled = cross_val_score(clone(classifier), features, y, cv=folds)
+    scaled = cross_val_score(
+        make_pipeline(StandardScaler(), clone(classifier)), features, y, cv=folds
+    )
+    return bool(np.mean(scaled) > np.mean(unscaled))
 
 
 def make_classifier(name, *, random_state, n_jobs):

@@ -17,6 +17,7 @@ TABLE_COLUMNS = (
     ("reducer", "reducer", "{}"),
     ("n_components", "latent", "{}"),
     ("classifier", "classifier", "{}"),
+    ("scaled", "scaled", "{}"),
     ("accuracy", "accuracy", "{:.4f}"),
     ("fit_seconds", "fit s", "{:.2f}"),
     ("predict_seconds", "predict s", "{:.2f}"),
@@ -25,14 +26,20 @@ MARKERS = {"svc": "o", "rf": "s", "logreg": "^"}
 
 
 def format_table(rows):
-    """The rows as a plain-text table: reducer, latent size, classifier, accuracy, times."""
+    """The rows as a plain-text table: reducer, latent, classifier, scaling, accuracy, times."""
     headers = [header for _, header, _ in TABLE_COLUMNS]
-    cells = [[fmt.format(row[key]) for key, _, fmt in TABLE_COLUMNS] for row in rows]
+    cells = [[_cell(row[key], fmt) for key, _, fmt in TABLE_COLUMNS] for row in rows]
     widths = [max(len(c) for c in column) for column in zip(headers, *cells, strict=True)]
     lines = ["  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True))]
     lines.append("-" * len(lines[0]))
     lines += ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)) for r in cells]
     return "\n".join(lines)
+
+
+def _cell(value, fmt):
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return fmt.format(value)
 
 
 def environment_info():

@@ -8,14 +8,21 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.frozen import FrozenEstimator
 from sklearn.metrics import accuracy_score
 from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import StandardScaler
 
-from skae.compare._pipelines import CLASSIFIERS, REDUCERS, make_classifier, make_reducer
+from skae.compare._pipelines import (
+    CLASSIFIERS,
+    REDUCERS,
+    choose_scaling,
+    make_classifier,
+    make_reducer,
+)
 
 
 def run_comparison(
     data,
     *,
-    reducers=("raw", "pca", "autoencoder"),
+    reducers=("raw", "pca", "autoencoder", "conv-autoencoder"),
     classifiers=("svc", "rf", "logreg"),
     n_components=(16, 32),
     epochs=100,
@@ -29,18 +36,26 @@ def run_comparison(
 
     Each reducer is fit once per latent size on all training images
     (unlabeled), then frozen in front of every classifier, which is fit on
-    the labeled images only. A pipeline's ``fit_seconds`` counts its
-    reducer's fit (shared by the classifiers that use it) plus its own
-    classifier's fit; ``predict_seconds`` is transform plus predict on the
-    test set.
+    the labeled images only. Between a learned reducer and the SVC, a
+    :class:`~sklearn.preprocessing.StandardScaler` is used when
+    cross-validation on the labeled training rows prefers it
+    (:func:`choose_scaling`); raw pixels, which share one scale, go to the SVC
+    as they are, the random forest is indifferent to scale, and logistic
+    regression always standardizes. A pipeline's ``fit_seconds`` counts its
+    reducer's fit (shared by the classifiers that use it), the scaling choice
+    and its own classifier's fit; ``predict_seconds`` is transform plus
+    predict on the test set.
 
     Parameters
     ----------
     data : ComparisonData
         The split, from :func:`load_comparison_data`.
 
-    reducers : sequence of {"raw", "pca", "autoencoder"}, default=all three
-        ``"raw"`` feeds the pixels to the classifier.
+    reducers : sequence of {"raw", "pca", "autoencoder", "conv-autoencoder"}, \
+default=all four
+        ``"raw"`` feeds the pixels to the classifier; ``"autoencoder"`` is
+        the dense :class:`~skae.AutoencoderTransformer`,
+        ``"conv-autoencoder"`` the convolutional one.
 
     classifiers : sequence of {"svc", "rf", "logreg"}, default=all three
         The classifiers placed after each reducer.
@@ -71,7 +86,8 @@ def run_comparison(
     -------
     rows : list of dict
         One row per pipeline: ``dataset``, ``reducer``, ``classifier``,
-        ``n_components`` (the number of pixels for ``"raw"``), ``accuracy``,
+        ``n_components`` (the number of pixels for ``"raw"``), ``scaled``
+        (whether a StandardScaler preceded the classifier), ``accuracy``,
         ``fit_seconds``, ``predict_seconds``, ``reducer_fit_seconds``,
         ``epochs_run`` (the autoencoder's ``n_iter_``, else None),
         ``n_unlabeled``, ``n_labeled``, ``n_test`` and ``seed``.
@@ -101,6 +117,7 @@ def run_comparison(
             device=device,
             random_state=random_state,
             verbose=verbose,
+            image_shape=data.image_shape,
         )
         reducer_seconds = 0.0
         if reducer is not None:
@@ -112,16 +129,20 @@ def run_comparison(
             log(f"  done in {reducer_seconds:.1f} s")
         for classifier_name in classifiers:
             classifier = make_classifier(classifier_name, random_state=random_state, n_jobs=n_jobs)
-            pipeline = _pipeline(reducer, classifier)
             step = f"[{len(rows) + 1}/{n_pipelines}] {reducer_name}({k}) + {classifier_name}"
             log(f"{step}: fitting on {len(data.X_labeled)} labeled images ...")
-            fit_seconds = _timed(pipeline.fit, data.X_labeled, data.y_labeled)[1]
+            start = time.perf_counter()
+            scaled = _scaling(reducer, classifier_name, classifier, data, random_state)
+            pipeline = _pipeline(reducer, classifier, scaled)
+            pipeline.fit(data.X_labeled, data.y_labeled)
+            fit_seconds = time.perf_counter() - start
             y_pred, predict_seconds = _timed(pipeline.predict, data.X_test)
             row = {
                 "dataset": data.dataset,
                 "reducer": reducer_name,
                 "classifier": classifier_name,
                 "n_components": k,
+                "scaled": scaled or classifier_name == "logreg",
                 "accuracy": accuracy_score(data.y_test, y_pred),
                 "fit_seconds": reducer_seconds + fit_seconds,
                 "predict_seconds": predict_seconds,
@@ -140,10 +161,19 @@ def run_comparison(
     return rows
 
 
-def _pipeline(reducer, classifier):
-    if reducer is None:
-        return Pipeline([("classifier", classifier)])
-    return Pipeline([("reducer", FrozenEstimator(reducer)), ("classifier", classifier)])
+def _scaling(reducer, classifier_name, classifier, data, random_state):
+    """Whether to standardize before the classifier: cross-validated for SVC on codes."""
+    if reducer is None or classifier_name != "svc":
+        return False
+    codes = reducer.transform(data.X_labeled)
+    return choose_scaling(codes, data.y_labeled, classifier, random_state=random_state)
+
+
+def _pipeline(reducer, classifier, scaled):
+    steps = [] if reducer is None else [("reducer", FrozenEstimator(reducer))]
+    if scaled:
+        steps.append(("scaler", StandardScaler()))
+    return Pipeline([*steps, ("classifier", classifier)])
 
 
 def _timed(function, *args):
