@@ -10,7 +10,6 @@ methods.
 import contextlib
 import copy
 import functools
-import inspect
 import math
 import warnings
 from numbers import Integral, Real
@@ -28,19 +27,13 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
 from skae import nn as engine
-
-MODULE_PREFIXES = ("encoder__", "decoder__")
-
-# Parameters that shape the network: warm_start and partial_fit cannot change them.
-STRUCTURAL_PARAMETERS = (
-    "n_components",
-    "architecture",
-    "image_shape",
-    "hidden_layer_sizes",
-    "conv_channels",
-    "activation",
-    "encoder",
-    "decoder",
+from skae._params import (
+    MODULE_PREFIXES,
+    STRUCTURAL_PARAMETERS,
+    accepts_argument,
+    positive_sizes,
+    resolve_image_shape,
+    same_value,
 )
 
 
@@ -269,7 +262,7 @@ class BaseAutoencoder(BaseEstimator):
             )
 
     def _network_spec(self, n_features):
-        image_shape = _resolve_image_shape(self.image_shape, n_features)
+        image_shape = resolve_image_shape(self.image_shape, n_features)
         needs_shape = self.encoder is None or self.decoder is None
         if self.architecture == "conv" and image_shape is None and needs_shape:
             raise ValueError(
@@ -280,8 +273,8 @@ class BaseAutoencoder(BaseEstimator):
             n_features=n_features,
             n_components=self.n_components,
             image_shape=image_shape,
-            hidden_layer_sizes=_positive_sizes(self.hidden_layer_sizes, "hidden_layer_sizes"),
-            conv_channels=_positive_sizes(self.conv_channels, "conv_channels"),
+            hidden_layer_sizes=positive_sizes(self.hidden_layer_sizes, "hidden_layer_sizes"),
+            conv_channels=positive_sizes(self.conv_channels, "conv_channels"),
             activation=self.activation,
         )
 
@@ -309,7 +302,7 @@ class BaseAutoencoder(BaseEstimator):
         prefix = f"{role}__"
         kwargs = {name[len(prefix) :]: value for name, value in self._module_params(prefix).items()}
         for name, value in injectable.items():
-            if name not in kwargs and _accepts_argument(factory, name):
+            if name not in kwargs and accepts_argument(factory, name):
                 kwargs[name] = value
 
         def build():
@@ -327,7 +320,7 @@ class BaseAutoencoder(BaseEstimator):
         fitted = self._structure
         current = self._current_structure()
         for name in sorted(fitted.keys() | current.keys()):
-            if not _same(fitted.get(name), current.get(name)):
+            if not same_value(fitted.get(name), current.get(name)):
                 raise ValueError(
                     f"{name}={current.get(name)!r} differs from {name}={fitted.get(name)!r}, "
                     f"with which the fitted network was built; {reason} keeps training "
@@ -586,59 +579,3 @@ def _local_random_state(random_state):
     if isinstance(random_state, np.random.RandomState):
         return random_state
     return np.random.RandomState(random_state)
-
-
-def _positive_sizes(sizes, name):
-    sizes = (sizes,) if isinstance(sizes, Integral) else tuple(sizes)
-    if any(not isinstance(size, Integral) or size < 1 for size in sizes):
-        raise ValueError(f"{name} must hold positive integers, got {sizes}.")
-    return tuple(int(size) for size in sizes)
-
-
-def _resolve_image_shape(image_shape, n_features):
-    """``(channels, height, width)`` from the user's ``image_shape``, or None."""
-    if image_shape is None:
-        return None
-    shape = tuple(image_shape)
-    if len(shape) not in (2, 3) or any(
-        not isinstance(side, Integral) or (side < 1 and side != -1) for side in shape
-    ):
-        raise ValueError(
-            f"image_shape must be (height, width) or (channels, height, width) of positive "
-            f"integers (one may be -1), got {image_shape!r}."
-        )
-    if shape.count(-1) > 1:
-        raise ValueError(f"image_shape may hold one -1, got {image_shape!r}.")
-    known = math.prod(side for side in shape if side != -1)
-    if -1 in shape:
-        if n_features % known:
-            raise ValueError(
-                f"X has {n_features} features per row, which image_shape {image_shape!r} "
-                f"cannot hold: {n_features} is not a multiple of {known}."
-            )
-        shape = tuple(n_features // known if side == -1 else side for side in shape)
-    elif known != n_features:
-        raise ValueError(
-            f"X has {n_features} features per row, but image_shape {image_shape!r} "
-            f"holds {known} pixels."
-        )
-    return tuple(int(side) for side in (shape if len(shape) == 3 else (1, *shape)))
-
-
-def _accepts_argument(factory, name):
-    """Whether ``factory`` (a class or function) takes a keyword argument ``name``."""
-    try:
-        parameters = inspect.signature(factory).parameters
-    except (TypeError, ValueError):
-        return False
-    return name in parameters or any(p.kind is p.VAR_KEYWORD for p in parameters.values())
-
-
-def _same(a, b):
-    """Equality that tolerates values (arrays, modules) without a plain ``==``."""
-    if a is b:
-        return True
-    try:
-        return bool(a == b)
-    except (TypeError, ValueError):
-        return False
