@@ -23,7 +23,10 @@ def make_reducer(name, n_components, *, epochs, device, random_state, verbose=0,
 
     ``"autoencoder"`` is :class:`~skae.AutoencoderTransformer` with its
     defaults (dense), ``"conv-autoencoder"`` the same with
-    ``architecture="conv"`` on images of ``image_shape``. ``epochs``,
+    ``architecture="conv"`` on images of ``image_shape``. Both use
+    ``loss="bce"`` (a sigmoid output), the choice for pixel intensities in
+    [0, 1] that ``benchmarks/bench_validation.py`` supports on a held-out part
+    of Fashion-MNIST's training set. ``epochs``,
     ``device`` and ``verbose`` are the autoencoders' ``max_iter``, ``device``
     and ``verbose``. They train exactly ``epochs`` epochs (``tol=0``), so that
     every run of a comparison gets the same budget: the default ``tol=1e-4``
@@ -43,6 +46,7 @@ def make_reducer(name, n_components, *, epochs, device, random_state, verbose=0,
             device=device,
             random_state=random_state,
             verbose=verbose,
+            loss="bce",
             **(conv if name == "conv-autoencoder" else {}),
         )
     raise ValueError(f"reducer={name!r} is not one of {REDUCERS}.")
