@@ -199,6 +199,8 @@ class BaseAutoencoder(BaseEstimator):
             X_train, X_val = self._validation_split(
                 X, early_stopping=self.early_stopping and not incremental
             )
+            batch_size = self._batch_size(len(X_train))
+            weight_decay = self._weight_decay(batch_size, X.shape[1])
             if first_pass:
                 spec = self._network_spec(X.shape[1])
                 module = engine.build_seeded(
@@ -207,14 +209,14 @@ class BaseAutoencoder(BaseEstimator):
                     device=device,
                     dtype=dtype,
                 )
-                optimizer = self._make_optimizer(module)
+                optimizer = self._make_optimizer(module, weight_decay)
             else:
                 spec = None
-                module, optimizer = self._copy_network(device, dtype)
+                module, optimizer = self._copy_network(device, dtype, weight_decay)
 
             train_batches = engine.InMemoryBatches(
                 engine.as_tensor(X_train, dtype=dtype, device=device),
-                self._batch_size(len(X_train)),
+                batch_size,
                 shuffle=self.shuffle,
                 generator=torch.Generator().manual_seed(int(seed_shuffle)),
             )
@@ -337,24 +339,35 @@ class BaseAutoencoder(BaseEstimator):
             )
         return {**structure, **self._extra_params()}
 
-    def _make_optimizer(self, module):
+    def _weight_decay(self, batch_size, n_features):
+        """Adam's ``weight_decay`` that gives ``alpha`` the meaning it has in MLPRegressor.
+
+        MLPRegressor descends the squared error summed over outputs plus
+        ``alpha / 2 * ||W||^2``, both divided by the batch size. skae's loss
+        is the error averaged over the ``n_features`` outputs as well, so the
+        same objective scaled by ``2 / n_features`` (which leaves Adam's steps
+        unchanged) has this L2 gradient coefficient.
+        """
+        return 2 * self.alpha / (batch_size * n_features)
+
+    def _make_optimizer(self, module, weight_decay):
         return torch.optim.Adam(
             module.parameters(),
             lr=self.learning_rate_init,
-            weight_decay=self.alpha,
+            weight_decay=weight_decay,
             foreach=True,
         )
 
-    def _copy_network(self, device, dtype):
+    def _copy_network(self, device, dtype, weight_decay):
         """Copies of the fitted network and optimizer to keep training.
 
         Training a copy keeps the fitted model intact if training fails.
         """
         module = copy.deepcopy(self.module_).to(device=device, dtype=dtype)
-        optimizer = self._make_optimizer(module)
+        optimizer = self._make_optimizer(module, weight_decay)
         optimizer.load_state_dict(copy.deepcopy(self.optimizer_.state_dict()))
         for group in optimizer.param_groups:
-            group.update(lr=self.learning_rate_init, weight_decay=self.alpha)
+            group.update(lr=self.learning_rate_init, weight_decay=weight_decay)
         return module, optimizer
 
     def _validation_split(self, X, *, early_stopping):

@@ -99,7 +99,11 @@ learning_rate_init : float, default=1e-3
 """,
     "alpha": """
 alpha : float, default=1e-4
-    Strength of the L2 penalty (Adam's ``weight_decay``).
+    Strength of the L2 penalty on the weights, scaled as in
+    :class:`~sklearn.neural_network.MLPRegressor`: ``alpha / 2 * ||W||^2``
+    is added to the squared error summed over the features, and both are
+    divided by the batch size (Adam's ``weight_decay`` is therefore
+    ``2 * alpha / (batch_size * n_features)``).
 """,
     "batch_size": """
 batch_size : int or "auto", default="auto"

@@ -163,16 +163,19 @@ def test_denoising_is_reproducible_and_differs_from_plain(digits):
 
 
 def test_denoising_autoencoder_removes_noise_better(digits):
+    # A code as wide as the input lets a plain autoencoder learn the identity and
+    # keep the noise; a denoising one has to learn to remove it.
     X, _ = digits
-    noisy = np.clip(X + np.random.default_rng(1).normal(0, 0.3, X.shape), 0, 1).astype(np.float32)
-    params = dict(n_components=16, max_iter=60, random_state=0)
-    plain = _conv(**params).fit(X)
-    denoising = _conv(corruption="gaussian", corruption_level=0.3, **params).fit(X)
+    noisy = (X + np.random.default_rng(1).normal(0, 0.3, X.shape)).astype(np.float32)
+    params = dict(n_components=64, max_iter=60, random_state=0, device="cpu")
+    plain = AutoencoderTransformer(**params).fit(X)
+    denoising = AutoencoderTransformer(corruption="gaussian", corruption_level=0.3, **params)
+    denoising.fit(X)
 
     def error(est):
         return ((est.inverse_transform(est.transform(noisy)) - X) ** 2).mean()
 
-    assert error(denoising) < 0.9 * error(plain)
+    assert error(denoising) < 0.7 * error(plain)
 
 
 # -------------------------------------------------------------------- sparse

@@ -228,3 +228,29 @@ def test_batch_size_larger_than_data_is_clipped_with_warning():
     X, _ = blobs(n_samples=20)
     with pytest.warns(UserWarning, match="batch_size=64 larger than the 20"):
         fast_autoencoder(batch_size=64, max_iter=2, n_iter_no_change=100).fit(X)
+
+
+def test_alpha_is_scaled_like_mlp_regressor():
+    X, _ = blobs(n_samples=120, n_features=10)
+    est = fast_autoencoder(alpha=0.3, batch_size=40, max_iter=2).fit(X)
+    # MLPRegressor: (sum over outputs of the squared error + alpha * ||W||^2) / batch_size;
+    # skae's loss averages over the 10 outputs too, hence 2 * alpha / (40 * 10).
+    assert est.optimizer_.param_groups[0]["weight_decay"] == pytest.approx(2 * 0.3 / 400)
+    est.set_params(warm_start=True, alpha=0.6, batch_size=60).fit(X)
+    assert est.optimizer_.param_groups[0]["weight_decay"] == pytest.approx(2 * 0.6 / 600)
+
+
+def test_default_alpha_barely_regularizes_and_a_large_one_shrinks_weights():
+    X, _ = blobs(n_samples=300, n_features=20)
+    params = dict(max_iter=100, tol=0.0, learning_rate_init=1e-2)
+
+    def fitted(alpha):
+        return fast_autoencoder(alpha=alpha, **params).fit(X)
+
+    free, default, strong = fitted(0.0), fitted(1e-4), fitted(300.0)
+    assert default.loss_curve_[-1] == pytest.approx(free.loss_curve_[-1], rel=0.02)
+
+    def weight_norm(est):
+        return sum(float(p.detach().square().sum()) for p in est.module_.parameters())
+
+    assert weight_norm(strong) < weight_norm(free) / 2
