@@ -141,112 +141,32 @@ class BaseAutoencoder(BaseEstimator):
 
     # --------------------------------------------------------------- fitting
 
-    @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y=None):
-        """Train the network to reconstruct X.
+    def _new_network(self, spec, seed, device, dtype):
+        """The estimator's network for ``spec``, initialised from ``seed`` alone."""
+        return engine.build_seeded(
+            functools.partial(self._build_network, spec), seed=seed, device=device, dtype=dtype
+        )
 
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Training data.
-
-        y : None
-            Ignored; present for API consistency.
-
-        Returns
-        -------
-        self : object
-            The fitted estimator.
-        """
-        return self._fit(X, incremental=False)
-
-    @_fit_context(prefer_skip_nested_validation=True)
-    def partial_fit(self, X, y=None):
-        """Train for one epoch on X, keeping the network of previous calls.
-
-        The first call initialises the network; later calls continue it, for
-        data that arrives in chunks. ``early_stopping`` and ``max_iter`` do
-        not apply, and the network's structure cannot change between calls.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            A chunk of training data.
-
-        y : None
-            Ignored; present for API consistency.
-
-        Returns
-        -------
-        self : object
-            The updated estimator.
-        """
-        return self._fit(X, incremental=True)
-
-    def _fit(self, X, *, incremental):
-        first_pass = not hasattr(self, "module_") or not (self.warm_start or incremental)
-        with _restore_state_on_failure(self):
-            self._check_extra_params()
-            X = validate_data(self, X, dtype=[np.float64, np.float32], reset=first_pass)
-            self._check_input_range(X)
-            if not first_pass:
-                self._check_structure_unchanged("partial_fit" if incremental else "warm_start")
-            device = engine.resolve_device(self.device)
-            dtype = engine.torch_dtype(self.precision)
-            if first_pass:
-                self._rng = _local_random_state(self.random_state)
-            seed_init, seed_shuffle, seed_draws = self._rng.randint(np.iinfo(np.int32).max, size=3)
-            X_train, X_val = self._validation_split(
-                X, early_stopping=self.early_stopping and not incremental
+    def _train(
+        self, module, objective, optimizer, batches, *, max_iter, n_features, batch_size,
+        validation_batches=None,
+    ):  # fmt: skip
+        """Run the engine's loop with the estimator's stopping rules, threads and logger."""
+        n_threads = engine.training_threads(
+            module, n_features, batch_size, engine.caller_thread_limit()
+        )
+        with engine.thread_limit(n_threads):
+            return engine.fit_loop(
+                module,
+                objective,
+                optimizer,
+                batches,
+                validation_batches=validation_batches,
+                max_iter=max_iter,
+                tol=self.tol,
+                n_iter_no_change=self.n_iter_no_change,
+                logger=engine.EpochLogger(self.verbose, max_iter),
             )
-            batch_size = self._batch_size(len(X_train))
-            weight_decay = self._weight_decay(batch_size, X.shape[1])
-            if first_pass:
-                spec = self._network_spec(X.shape[1])
-                module = engine.build_seeded(
-                    functools.partial(self._build_network, spec),
-                    seed=seed_init,
-                    device=device,
-                    dtype=dtype,
-                )
-                optimizer = self._make_optimizer(module, weight_decay)
-            else:
-                spec = None
-                module, optimizer = self._copy_network(device, dtype, weight_decay)
-
-            train_batches = engine.InMemoryBatches(
-                engine.as_tensor(X_train, dtype=dtype, device=device),
-                batch_size,
-                shuffle=self.shuffle,
-                generator=torch.Generator().manual_seed(int(seed_shuffle)),
-            )
-            validation_batches = None
-            if X_val is not None:
-                validation_batches = engine.InMemoryBatches(
-                    engine.as_tensor(X_val, dtype=dtype, device=device),
-                    engine.INFERENCE_BATCH_SIZE,
-                    shuffle=False,
-                    generator=None,
-                )
-            max_iter = 1 if incremental else self.max_iter
-            n_threads = engine.training_threads(
-                module, X.shape[1], train_batches.batch_size, engine.caller_thread_limit()
-            )
-            with engine.thread_limit(n_threads):
-                history = engine.fit_loop(
-                    module,
-                    self._objective(engine.make_generator(seed_draws, device)),
-                    optimizer,
-                    train_batches,
-                    validation_batches=validation_batches,
-                    max_iter=max_iter,
-                    tol=self.tol,
-                    n_iter_no_change=self.n_iter_no_change,
-                    logger=engine.EpochLogger(self.verbose, max_iter),
-                )
-        self._store_fit(module, optimizer, device, history, spec)
-        self._warn_about_stop(history.stop_reason, incremental)
-        return self
 
     def _objective(self, generator):
         """The training objective, ``objective(model, batch) -> loss``; see skae.nn."""
@@ -478,6 +398,102 @@ class BaseAutoencoderTransformer(
     ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseAutoencoder
 ):
     """Base class of the autoencoder transformers: the code, its inverse, the scores."""
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y=None):
+        """Train the network to reconstruct X.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training data.
+
+        y : None
+            Ignored; present for API consistency.
+
+        Returns
+        -------
+        self : object
+            The fitted estimator.
+        """
+        return self._fit(X, incremental=False)
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(self, X, y=None):
+        """Train for one epoch on X, keeping the network of previous calls.
+
+        The first call initialises the network; later calls continue it, for
+        data that arrives in chunks. ``early_stopping`` and ``max_iter`` do
+        not apply, and the network's structure cannot change between calls.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            A chunk of training data.
+
+        y : None
+            Ignored; present for API consistency.
+
+        Returns
+        -------
+        self : object
+            The updated estimator.
+        """
+        return self._fit(X, incremental=True)
+
+    def _fit(self, X, *, incremental):
+        first_pass = not hasattr(self, "module_") or not (self.warm_start or incremental)
+        with _restore_state_on_failure(self):
+            self._check_extra_params()
+            X = validate_data(self, X, dtype=[np.float64, np.float32], reset=first_pass)
+            self._check_input_range(X)
+            if not first_pass:
+                self._check_structure_unchanged("partial_fit" if incremental else "warm_start")
+            device = engine.resolve_device(self.device)
+            dtype = engine.torch_dtype(self.precision)
+            if first_pass:
+                self._rng = _local_random_state(self.random_state)
+            seed_init, seed_shuffle, seed_draws = self._rng.randint(np.iinfo(np.int32).max, size=3)
+            X_train, X_val = self._validation_split(
+                X, early_stopping=self.early_stopping and not incremental
+            )
+            batch_size = self._batch_size(len(X_train))
+            weight_decay = self._weight_decay(batch_size, X.shape[1])
+            if first_pass:
+                spec = self._network_spec(X.shape[1])
+                module = self._new_network(spec, seed_init, device, dtype)
+                optimizer = self._make_optimizer(module, weight_decay)
+            else:
+                spec = None
+                module, optimizer = self._copy_network(device, dtype, weight_decay)
+
+            train_batches = engine.InMemoryBatches(
+                engine.as_tensor(X_train, dtype=dtype, device=device),
+                batch_size,
+                shuffle=self.shuffle,
+                generator=torch.Generator().manual_seed(int(seed_shuffle)),
+            )
+            validation_batches = None
+            if X_val is not None:
+                validation_batches = engine.InMemoryBatches(
+                    engine.as_tensor(X_val, dtype=dtype, device=device),
+                    engine.INFERENCE_BATCH_SIZE,
+                    shuffle=False,
+                    generator=None,
+                )
+            history = self._train(
+                module,
+                self._objective(engine.make_generator(seed_draws, device)),
+                optimizer,
+                train_batches,
+                validation_batches=validation_batches,
+                max_iter=1 if incremental else self.max_iter,
+                n_features=X.shape[1],
+                batch_size=batch_size,
+            )
+        self._store_fit(module, optimizer, device, history, spec)
+        self._warn_about_stop(history.stop_reason, incremental)
+        return self
 
     def transform(self, X):
         """Encode X into its ``n_components``-dimensional code.

@@ -175,3 +175,106 @@ class VariationalObjective(_Objective):
     def _per_sample(self, decoded, x, mean, log_var):
         kl = 0.5 * (log_var.exp() + mean.square() - 1.0 - log_var).sum(dim=1)
         return self.reconstruction.per_sample(decoded, x) + self.beta * kl / x.shape[1]
+
+
+class ClassifierObjective:
+    """Cross-entropy on labeled rows, with optional semi-supervised signals.
+
+    Training batches are ``(X_labeled, y_labeled, X_unlabeled)`` (see
+    :class:`LabeledUnlabeledBatches`); evaluation batches are ``(X, y)``, on
+    which the loss is the plain cross-entropy of the clean rows.
+
+    While training, ``perturb`` (if given) perturbs every row the network
+    sees, and the signals add to the labeled rows' cross-entropy:
+
+    - ``reconstruction_weight`` times the reconstruction loss of every row
+      seen, labeled and unlabeled, through the autoencoder;
+    - ``consistency_weight`` times the squared distance between the class
+      probabilities of two independent perturbations of each unlabeled row;
+    - with ``pseudo_label_threshold``, the cross-entropy of the second
+      perturbation against the class the first one predicts, for the rows
+      predicted with at least that probability (as in FixMatch). The second
+      perturbation is corrupted too when ``corruption`` is given, so the
+      pseudo-labels come from a weak view and are enforced on a strong one.
+
+    Parameters
+    ----------
+    reconstruction : ReconstructionLoss
+        For the reconstruction signal.
+    reconstruction_weight, consistency_weight : float, default=0.0
+        Weights of those signals (0 turns them off).
+    pseudo_label_threshold : float or None, default=None
+        Confidence above which an unlabeled row's prediction becomes its
+        label; None turns pseudo-labels off.
+    perturb : callable or None, default=None
+        ``perturb(x, generator) -> x``, e.g. :class:`WeakPerturbation`.
+    corruption : {"gaussian", "masking"} or None, default=None
+        Extra corruption of the second view (see :func:`corrupt`).
+    corruption_level : float, default=0.0
+        See :func:`corrupt`.
+    generator : torch.Generator, default=None
+        Randomness of the perturbations.
+    """
+
+    def __init__(
+        self,
+        reconstruction,
+        *,
+        reconstruction_weight=0.0,
+        consistency_weight=0.0,
+        pseudo_label_threshold=None,
+        perturb=None,
+        corruption=None,
+        corruption_level=0.0,
+        generator=None,
+    ):
+        self.reconstruction = reconstruction
+        self.reconstruction_weight = reconstruction_weight
+        self.consistency_weight = consistency_weight
+        self.pseudo_label_threshold = pseudo_label_threshold
+        self.perturb = perturb
+        self.corruption = corruption
+        self.corruption_level = corruption_level
+        self.generator = generator
+
+    def __call__(self, model, batch):
+        if not model.training:
+            X, y = batch
+            return F.cross_entropy(model(X), y)
+        X_labeled, y_labeled, X_unlabeled = batch
+        X_labeled = self._view(X_labeled)
+        code = model.encode(X_labeled)
+        loss = F.cross_entropy(model.head(code), y_labeled)
+        seen, codes = [X_labeled], [code]
+        if len(X_unlabeled) and (self.consistency_weight or self.pseudo_label_threshold):
+            first, second = self._view(X_unlabeled), self._view(X_unlabeled)
+            if self.corruption is not None:
+                second = corrupt(second, self.corruption, self.corruption_level, self.generator)
+            first_code, second_code = model.encode(first), model.encode(second)
+            first_logits, second_logits = model.head(first_code), model.head(second_code)
+            loss = loss + self._unlabeled_loss(first_logits, second_logits)
+            seen.append(first)
+            codes.append(first_code)
+        elif len(X_unlabeled) and self.reconstruction_weight:
+            seen.append(self._view(X_unlabeled))
+            codes.append(model.encode(seen[-1]))
+        if self.reconstruction_weight:
+            decoded = model.autoencoder.decoder(torch.cat(codes))
+            error = self.reconstruction.elementwise(decoded, torch.cat(seen)).mean()
+            loss = loss + self.reconstruction_weight * error
+        return loss
+
+    def _view(self, X):
+        return X if self.perturb is None else self.perturb(X, self.generator)
+
+    def _unlabeled_loss(self, first_logits, second_logits):
+        loss = 0.0
+        if self.consistency_weight:
+            difference = first_logits.softmax(dim=1) - second_logits.softmax(dim=1)
+            loss = loss + self.consistency_weight * difference.square().sum(dim=1).mean()
+        if self.pseudo_label_threshold is not None:
+            confidence, pseudo_labels = first_logits.detach().softmax(dim=1).max(dim=1)
+            confident = (confidence >= self.pseudo_label_threshold).to(second_logits.dtype)
+            per_row = F.cross_entropy(second_logits, pseudo_labels, reduction="none")
+            loss = loss + (confident * per_row).mean()
+        return loss
