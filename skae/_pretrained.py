@@ -114,7 +114,7 @@ class PretrainedClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         labeled = is_labeled(y)
         if not labeled.any():
             raise ValueError("PretrainedClassifier needs at least one labeled row (not -1).")
-        transformer = clone(self.transformer).fit(X)
+        transformer = clone(self.transformer).fit(X, None)  # unsupervised: no labels
         classifier = clone(self.classifier).fit(transformer.transform(X[labeled]), y[labeled])
         self.transformer_, self.classifier_ = transformer, classifier
         self.classes_ = classifier.classes_

@@ -11,6 +11,7 @@ from skae.compare._pipelines import (
     REDUCERS,
     choose_scaling,
     make_classifier,
+    make_finetuned,
     make_reducer,
 )
 from skae.compare._report import environment_info, format_table, plot_results, write_report
@@ -26,6 +27,7 @@ __all__ = [
     "format_table",
     "load_comparison_data",
     "make_classifier",
+    "make_finetuned",
     "make_reducer",
     "plot_results",
     "run_comparison",
