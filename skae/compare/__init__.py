@@ -8,6 +8,7 @@ save the results.
 from skae.compare._data import DATASETS, ComparisonData, load_comparison_data
 from skae.compare._pipelines import (
     CLASSIFIERS,
+    FINETUNE_RECIPE,
     REDUCERS,
     choose_scaling,
     make_classifier,
@@ -20,6 +21,7 @@ from skae.compare._runner import run_comparison
 __all__ = [
     "CLASSIFIERS",
     "DATASETS",
+    "FINETUNE_RECIPE",
     "REDUCERS",
     "ComparisonData",
     "choose_scaling",
