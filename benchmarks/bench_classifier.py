@@ -34,6 +34,7 @@ import numpy as np
 from _data import print_table, write_results
 from sklearn.decomposition import PCA
 from sklearn.exceptions import ConvergenceWarning
+from sklearn.frozen import FrozenEstimator
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.svm import SVC
@@ -69,14 +70,14 @@ def finetuned(args, seed, **signals):
 
 
 ROWS = {
-    "raw-svc": lambda args, seed: SVC(C=10),
+    "raw-svc": None,  # fitted on the labeled rows only, in run_row
     "pca-svc": lambda args, seed: PretrainedClassifier(
         make_pipeline(PCA(64, random_state=seed), StandardScaler()), SVC(C=10)
     ),
     "conv-svc": lambda args, seed: PretrainedClassifier(
         make_pipeline(conv_autoencoder(args, seed), StandardScaler()), SVC(C=10)
     ),
-    "augmented-svc": "augmented",
+    "augmented-svc": None,  # built in run_row: it needs the fitted autoencoder
     "finetuned": lambda args, seed: finetuned(args, seed, **SHIFTS),
     "finetuned+reconstruction": lambda args, seed: finetuned(
         args, seed, reconstruction_weight=1.0, **SHIFTS
@@ -100,10 +101,12 @@ def run_row(name, args, data, seed):
         autoencoder = conv_autoencoder(args, seed).fit(data.X_train)
         augmenter = AutoencoderAugmenter(autoencoder, n_per_sample=4, random_state=seed)
         model = AugmentedClassifier(
-            PretrainedClassifier(make_pipeline(autoencoder, StandardScaler()), SVC(C=10)),
+            # Frozen: fitted once, on every training image, never refitted on the augmented rows.
+            PretrainedClassifier(
+                make_pipeline(FrozenEstimator(autoencoder), StandardScaler()), SVC(C=10)
+            ),
             augmenter,
         )
-        # The frozen autoencoder is fitted once, on every training image.
         model.fit(data.X_labeled, data.y_labeled)
     else:
         model = ROWS[name](args, seed).fit(data.X_train, data.y_train)
