@@ -168,7 +168,7 @@ class BaseAutoencoder(BaseEstimator):
                 logger=engine.EpochLogger(self.verbose, max_iter),
             )
 
-    def _objective(self, generator):
+    def _objective(self, generator, image_shape=None):
         """The training objective, ``objective(model, batch) -> loss``; see skae.nn."""
         raise NotImplementedError
 
@@ -185,6 +185,11 @@ class BaseAutoencoder(BaseEstimator):
 
     def _network_spec(self, n_features):
         image_shape = resolve_image_shape(self.image_shape, n_features)
+        if self.corruption == "cutout" and image_shape is None:
+            raise ValueError(
+                "corruption='cutout' cuts squares out of images, so it needs image_shape, "
+                "e.g. image_shape=(28, 28)."
+            )
         needs_shape = self.encoder is None or self.decoder is None
         if self.architecture == "conv" and image_shape is None and needs_shape:
             raise ValueError(
@@ -483,7 +488,10 @@ class BaseAutoencoderTransformer(
                 )
             history = self._train(
                 module,
-                self._objective(engine.make_generator(seed_draws, device)),
+                self._objective(
+                    engine.make_generator(seed_draws, device),
+                    spec.image_shape if first_pass else self.image_shape_,
+                ),
                 optimizer,
                 train_batches,
                 validation_batches=validation_batches,

@@ -65,7 +65,7 @@ class AutoencoderClassifier(
 
     {{loss}}
 
-    corruption : {"gaussian", "masking"}, default=None
+    corruption : {"gaussian", "masking", "cutout"}, default=None
         Corrupt the inputs of pretraining (a denoising autoencoder), and the
         second perturbation of each unlabeled row in fine-tuning, on which
         the pseudo-labels of the first are enforced (as FixMatch enforces
@@ -374,7 +374,9 @@ class AutoencoderClassifier(
         if first_pass:
             spec = self._network_spec(n_features)
             module = self._new_network(spec, seed_init, device, dtype, n_classes=len(classes))
-            pretrain_history = self._pretrain(module, X, device, dtype, seed_shuffle, seed_draws)
+            pretrain_history = self._pretrain(
+                module, X, device, dtype, seed_shuffle, seed_draws, spec.image_shape
+            )
         X_labeled, y_labeled = X[labeled], y_index
         X_val = y_val = None
         if self.early_stopping:
@@ -426,7 +428,7 @@ class AutoencoderClassifier(
         )
         return module, optimizer, pretrain_history, spec, history
 
-    def _pretrain(self, module, X, device, dtype, seed_shuffle, seed_draws):
+    def _pretrain(self, module, X, device, dtype, seed_shuffle, seed_draws, image_shape):
         """Train the autoencoder half on every row; returns its loss curve."""
         if self.pretrain_iter == 0:
             return []
@@ -438,6 +440,7 @@ class AutoencoderClassifier(
             corruption=self.corruption,
             corruption_level=self.corruption_level,
             generator=engine.make_generator(seed_draws, device),
+            image_shape=image_shape,
         )
         batches = engine.InMemoryBatches(
             engine.as_tensor(X, dtype=dtype, device=device),
@@ -481,6 +484,7 @@ class AutoencoderClassifier(
             corruption=self.corruption,
             corruption_level=self.corruption_level,
             generator=generator,
+            image_shape=image_shape,
         )
 
     def _check_augmentation(self):

@@ -191,11 +191,12 @@ class AutoencoderTransformer(BaseAutoencoderTransformer):
         self.warm_start = warm_start
         self._set_module_params(module_params)
 
-    def _objective(self, generator):
+    def _objective(self, generator, image_shape=None):
         return engine.AutoencoderObjective(
             self._reconstruction_loss(),
             corruption=self.corruption,
             corruption_level=self.corruption_level,
             sparsity=self.sparsity,
             generator=generator,
+            image_shape=image_shape,
         )

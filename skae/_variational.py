@@ -190,13 +190,14 @@ class VariationalAutoencoder(BaseAutoencoderTransformer):
         self.warm_start = warm_start
         self._set_module_params(module_params)
 
-    def _objective(self, generator):
+    def _objective(self, generator, image_shape=None):
         return engine.VariationalObjective(
             self._reconstruction_loss(),
             beta=self.beta,
             corruption=self.corruption,
             corruption_level=self.corruption_level,
             generator=generator,
+            image_shape=image_shape,
         )
 
     @validate_params(

@@ -218,3 +218,25 @@ def test_one_row_and_a_batch_agree_to_float32_rounding(architecture):
     est64.fit(X)
     rows = np.vstack([est64.transform(X[i : i + 1]) for i in range(len(X))])
     assert_allclose(rows, est64.transform(X), rtol=1e-12, atol=1e-12)
+
+
+def test_cutout_zeroes_one_square_per_image():
+    x = torch.ones(500, 1 * 10 * 10)
+    cut = engine.corrupt(x, "cutout", 0.4, torch.Generator().manual_seed(0), (1, 10, 10))
+    images = cut.reshape(500, 10, 10)
+    zeros = (images == 0).sum(dim=(1, 2))
+    assert zeros.max() == 16 and zeros.min() >= 4  # a 4x4 square, clipped at the border
+    for image in images[:50]:
+        rows, cols = torch.nonzero(image == 0, as_tuple=True)
+        # The zeros form one axis-aligned rectangle.
+        assert len(rows) == (rows.max() - rows.min() + 1) * (cols.max() - cols.min() + 1)
+    with pytest.raises(ValueError, match="cutout' needs image_shape"):
+        engine.corrupt(x, "cutout", 0.4, torch.Generator())
+
+
+def test_cutout_denoising_needs_image_shape(digits):
+    X, _ = digits
+    with pytest.raises(ValueError, match="corruption='cutout' cuts squares out of images"):
+        AutoencoderTransformer(4, corruption="cutout", max_iter=1, device="cpu").fit(X)
+    est = _conv(corruption="cutout", corruption_level=0.5, max_iter=2).fit(X)
+    assert est.transform(X).shape == (len(X), 16)

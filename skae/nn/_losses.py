@@ -9,7 +9,7 @@ the model is in training mode, so validation and inference are clean.
 import torch
 from torch.nn import functional as F
 
-CORRUPTIONS = ("gaussian", "masking")
+CORRUPTIONS = ("gaussian", "masking", "cutout")
 
 
 class ReconstructionLoss:
@@ -44,25 +44,34 @@ class ReconstructionLoss:
         return torch.sigmoid(decoded) if self.kind == "bce" else decoded
 
 
-def corrupt(x, kind, level, generator):
+def corrupt(x, kind, level, generator, image_shape=None):
     """A corrupted copy of the batch ``x``, for denoising autoencoders.
 
     Parameters
     ----------
     x : torch.Tensor
         The clean batch.
-    kind : {"gaussian", "masking"}
+    kind : {"gaussian", "masking", "cutout"}
         ``"gaussian"`` adds noise of standard deviation ``level``;
-        ``"masking"`` sets each value to 0 with probability ``level``.
+        ``"masking"`` sets each value to 0 with probability ``level``;
+        ``"cutout"`` sets a square of each image to 0, of side ``level``
+        times the image's shorter side, centred anywhere in the image (so it
+        may be clipped by the border), as in DeVries and Taylor (2017).
     level : float
-        The noise's standard deviation, or the masked fraction.
+        The noise's standard deviation, the masked fraction, or the
+        square's relative side.
     generator : torch.Generator
         The source of randomness, on ``x``'s device.
+    image_shape : tuple of int, default=None
+        ``(channels, height, width)`` of the flat rows; needed by
+        ``"cutout"``.
 
     Returns
     -------
     torch.Tensor
     """
+    if kind == "cutout":
+        return _cutout(x, level, generator, image_shape)
     if kind == "gaussian":
         noise = torch.randn(x.shape, generator=generator, device=x.device, dtype=x.dtype)
         return x + level * noise
@@ -72,18 +81,38 @@ def corrupt(x, kind, level, generator):
     raise ValueError(f"Unknown corruption {kind!r}; choose from {CORRUPTIONS}.")
 
 
+def _cutout(x, level, generator, image_shape):
+    if image_shape is None:
+        raise ValueError("corruption='cutout' needs image_shape.")
+    channels, height, width = image_shape
+    side = max(1, round(level * min(height, width)))
+    centres = torch.rand((2, len(x)), generator=generator, device=x.device)
+    top = (centres[0] * height).long() - side // 2
+    left = (centres[1] * width).long() - side // 2
+    rows = torch.arange(height, device=x.device)
+    columns = torch.arange(width, device=x.device)
+    inside_rows = (rows >= top[:, None]) & (rows < top[:, None] + side)
+    inside_columns = (columns >= left[:, None]) & (columns < left[:, None] + side)
+    hole = inside_rows[:, :, None] & inside_columns[:, None, :]
+    images = x.view(len(x), channels, height, width)
+    return (images * ~hole[:, None]).reshape(len(x), -1)
+
+
 class _Objective:
-    def __init__(self, reconstruction, *, corruption, corruption_level, generator):
+    def __init__(self, reconstruction, *, corruption, corruption_level, generator, image_shape):
         self.reconstruction = reconstruction
         self.corruption = corruption
         self.corruption_level = corruption_level
         self.generator = generator
+        self.image_shape = image_shape
 
     def _inputs(self, model, batch):
         """The batch the encoder sees: corrupted while training, else clean."""
         if self.corruption is None or not model.training:
             return batch
-        return corrupt(batch, self.corruption, self.corruption_level, self.generator)
+        return corrupt(
+            batch, self.corruption, self.corruption_level, self.generator, self.image_shape
+        )
 
 
 class AutoencoderObjective(_Objective):
@@ -102,16 +131,20 @@ class AutoencoderObjective(_Objective):
         Weight of the mean absolute code value added to the loss.
     generator : torch.Generator, default=None
         Randomness for the corruption.
+    image_shape : tuple of int, default=None
+        ``(channels, height, width)``, for ``corruption="cutout"``.
     """
 
     def __init__(
-        self, reconstruction, *, corruption=None, corruption_level=0.0, sparsity=0.0, generator=None
-    ):
+        self, reconstruction, *, corruption=None, corruption_level=0.0, sparsity=0.0,
+        generator=None, image_shape=None,
+    ):  # fmt: skip
         super().__init__(
             reconstruction,
             corruption=corruption,
             corruption_level=corruption_level,
             generator=generator,
+            image_shape=image_shape,
         )
         self.sparsity = sparsity
 
@@ -146,14 +179,20 @@ class VariationalObjective(_Objective):
         As in :class:`AutoencoderObjective`.
     generator : torch.Generator
         Randomness for the sampled codes (and the corruption).
+    image_shape : tuple of int, default=None
+        ``(channels, height, width)``, for ``corruption="cutout"``.
     """
 
-    def __init__(self, reconstruction, *, beta, corruption=None, corruption_level=0.0, generator):
+    def __init__(
+        self, reconstruction, *, beta, corruption=None, corruption_level=0.0, generator,
+        image_shape=None,
+    ):  # fmt: skip
         super().__init__(
             reconstruction,
             corruption=corruption,
             corruption_level=corruption_level,
             generator=generator,
+            image_shape=image_shape,
         )
         self.beta = beta
 
@@ -214,6 +253,8 @@ class ClassifierObjective:
         See :func:`corrupt`.
     generator : torch.Generator, default=None
         Randomness of the perturbations.
+    image_shape : tuple of int, default=None
+        ``(channels, height, width)``, for ``corruption="cutout"``.
     """
 
     def __init__(
@@ -227,8 +268,10 @@ class ClassifierObjective:
         corruption=None,
         corruption_level=0.0,
         generator=None,
+        image_shape=None,
     ):
         self.reconstruction = reconstruction
+        self.image_shape = image_shape
         self.reconstruction_weight = reconstruction_weight
         self.consistency_weight = consistency_weight
         self.pseudo_label_threshold = pseudo_label_threshold
@@ -249,7 +292,10 @@ class ClassifierObjective:
         if len(X_unlabeled) and (self.consistency_weight or self.pseudo_label_threshold):
             first, second = self._view(X_unlabeled), self._view(X_unlabeled)
             if self.corruption is not None:
-                second = corrupt(second, self.corruption, self.corruption_level, self.generator)
+                second = corrupt(
+                    second, self.corruption, self.corruption_level, self.generator,
+                    self.image_shape,
+                )  # fmt: skip
             first_code, second_code = model.encode(first), model.encode(second)
             first_logits, second_logits = model.head(first_code), model.head(second_code)
             loss = loss + self._unlabeled_loss(first_logits, second_logits)
