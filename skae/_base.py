@@ -85,7 +85,7 @@ class BaseAutoencoder(BaseEstimator):
 
     def _extra_params(self):
         """Parameters beyond the signature's: ``encoder__*`` and ``decoder__*``."""
-        return dict(self._module_kwargs)
+        return dict(getattr(self, "_module_kwargs", {}))
 
     def _module_params(self, prefix):
         """The ``<prefix>*`` parameters, e.g. ``encoder__channels``."""
@@ -101,6 +101,31 @@ class BaseAutoencoder(BaseEstimator):
                     "its own parameters it takes only encoder__* and decoder__* "
                     "arguments for the user's modules."
                 )
+            role = name.split("__")[0]
+            if getattr(self, role) is None:
+                raise ValueError(
+                    f"{name} is set, but {role}=None: the {role}__* arguments go to the "
+                    f"user's own {role} module. Set {role} to a module class or factory."
+                )
+        for role in ("encoder", "decoder"):
+            if isinstance(getattr(self, role), torch.nn.Module):
+                raise ValueError(
+                    f"{role} must be a torch.nn.Module class or a factory function, not a "
+                    f"module instance ({type(getattr(self, role)).__name__}): skae builds a "
+                    "fresh module for every fit, so that clones and grid searches never "
+                    "share weights. Pass the class, and its arguments as "
+                    f"{role}__<name>=value."
+                )
+        if self.corruption == "masking" and self.corruption_level >= 1:
+            raise ValueError(
+                f"corruption='masking' needs corruption_level < 1 (the fraction of values "
+                f"set to 0), got {self.corruption_level}."
+            )
+        if self.corruption == "cutout" and self.corruption_level > 1:
+            raise ValueError(
+                f"corruption='cutout' needs corruption_level <= 1 (the square's side over "
+                f"the image's), got {self.corruption_level}."
+            )
 
     def get_params(self, deep=True):
         """Get parameters for this estimator, ``encoder__*`` and ``decoder__*`` included.
@@ -196,12 +221,15 @@ class BaseAutoencoder(BaseEstimator):
                 "architecture='conv' needs image_shape, e.g. image_shape=(28, 28) for "
                 "28x28 grayscale images or (3, 32, 32) for 32x32 colour images."
             )
+        conv_channels = positive_sizes(self.conv_channels, "conv_channels")
+        if self.architecture == "conv" and needs_shape and not conv_channels:
+            raise ValueError("conv_channels needs at least one stage, got ().")
         return engine.NetworkSpec(
             n_features=n_features,
             n_components=self.n_components,
             image_shape=image_shape,
             hidden_layer_sizes=positive_sizes(self.hidden_layer_sizes, "hidden_layer_sizes"),
-            conv_channels=positive_sizes(self.conv_channels, "conv_channels"),
+            conv_channels=conv_channels,
             activation=self.activation,
         )
 
@@ -244,24 +272,46 @@ class BaseAutoencoder(BaseEstimator):
         return build
 
     def _check_structure_unchanged(self, reason):
-        fitted = self._structure
-        current = self._current_structure()
-        for name in sorted(fitted.keys() | current.keys()):
-            if not same_value(fitted.get(name), current.get(name)):
+        fitted = getattr(self, "_structure", None)
+        if fitted is None:  # a model pickled before skae recorded its structure
+            return
+        current = self._current_structure(self.n_features_in_)
+        for name in [*STRUCTURAL_PARAMETERS, *sorted(fitted.keys() | current.keys())]:
+            if not same_value(fitted.get(name, "unused"), current.get(name, "unused")):
+                how = (
+                    "call fit (with warm_start=False) to train a new network"
+                    if reason == "partial_fit"
+                    else "set warm_start=False (or use a new estimator) to train a new network"
+                )
                 raise ValueError(
-                    f"{name}={current.get(name)!r} differs from {name}={fitted.get(name)!r}, "
-                    f"with which the fitted network was built; {reason} keeps training "
-                    "that network, whose structure cannot change. Set warm_start=False "
-                    "(or use a new estimator) to train a new network."
+                    f"{name}={current.get(name, 'unused')!r} differs from "
+                    f"{name}={fitted.get(name, 'unused')!r}, with which the fitted network "
+                    f"was built; {reason} keeps training that network, whose structure "
+                    f"cannot change. To change it, {how}."
                 )
 
-    def _current_structure(self):
-        structure = {name: getattr(self, name) for name in STRUCTURAL_PARAMETERS}
-        for name in ("image_shape", "hidden_layer_sizes", "conv_channels"):
-            value = structure[name]
-            structure[name] = (
-                value if value is None or isinstance(value, Integral) else tuple(value)
-            )
+    def _current_structure(self, n_features):
+        """The parameters that shape the network as it would be built now.
+
+        Only what a builder uses counts: the dense sizes for a dense half, the
+        conv stages and image shape for a conv half, the class and its
+        arguments for the user's own half.
+        """
+        names = {"n_components"}
+        builtin = self.encoder is None or self.decoder is None
+        if builtin:
+            names |= {"architecture", "activation"}
+            if self.architecture == "dense":
+                names.add("hidden_layer_sizes")
+            else:
+                names |= {"conv_channels", "image_shape"}
+        if self.encoder is not None:
+            names |= {"encoder", "image_shape"}
+        if self.decoder is not None:
+            names.add("decoder")
+        structure = {name: getattr(self, name) for name in names}
+        if "image_shape" in structure:
+            structure["image_shape"] = resolve_image_shape(self.image_shape, n_features)
         return {**structure, **self._extra_params()}
 
     def _weight_decay(self, batch_size, n_features):
@@ -276,12 +326,13 @@ class BaseAutoencoder(BaseEstimator):
         return 2 * self.alpha / (batch_size * n_features)
 
     def _make_optimizer(self, module, weight_decay):
-        return torch.optim.Adam(
-            module.parameters(),
-            lr=self.learning_rate_init,
-            weight_decay=weight_decay,
-            foreach=True,
-        )
+        """Adam with the L2 penalty on the weights only, as MLPRegressor (no biases)."""
+        weights = [p for p in module.parameters() if p.ndim > 1]
+        others = [p for p in module.parameters() if p.ndim <= 1]
+        groups = [{"params": weights, "weight_decay": weight_decay}]
+        if others:
+            groups.append({"params": others, "weight_decay": 0.0})
+        return torch.optim.Adam(groups, lr=self.learning_rate_init, foreach=True)
 
     def _copy_network(self, device, dtype, weight_decay):
         """Copies of the fitted network and optimizer to keep training.
@@ -292,7 +343,8 @@ class BaseAutoencoder(BaseEstimator):
         optimizer = self._make_optimizer(module, weight_decay)
         optimizer.load_state_dict(copy.deepcopy(self.optimizer_.state_dict()))
         for group in optimizer.param_groups:
-            group.update(lr=self.learning_rate_init, weight_decay=weight_decay)
+            group["lr"] = self.learning_rate_init
+        optimizer.param_groups[0]["weight_decay"] = weight_decay  # the weights' group
         return module, optimizer
 
     def _validation_split(self, X, *, early_stopping):
@@ -329,7 +381,8 @@ class BaseAutoencoder(BaseEstimator):
             self.loss_curve_ = []
             self.n_iter_ = 0
             self.image_shape_ = spec.image_shape
-            self._structure = self._current_structure()
+            self._structure = self._current_structure(spec.n_features)
+        self._fitted_loss = self.loss
         self.module_ = module
         self.optimizer_ = optimizer
         self.device_ = str(device)
@@ -359,16 +412,22 @@ class BaseAutoencoder(BaseEstimator):
     # ------------------------------------------------------------- inference
 
     def _map(self, fn, X):
-        """Run ``fn`` over X on the fitted device; output in X's dtype."""
+        """Run ``fn`` over X on the fitted device, in the fitted network's dtype.
+
+        The output has X's dtype. Parameters changed after fitting (say
+        ``precision``) do not apply until the next ``fit``.
+        """
         self.module_.eval()
-        out = engine.map_batches(
-            fn, X, device=self.device_, dtype=engine.torch_dtype(self.precision)
-        )
+        dtype = next(self.module_.parameters()).dtype
+        out = engine.map_batches(fn, X, device=self.device_, dtype=dtype)
         return out.astype(X.dtype, copy=False)
+
+    def _fitted_reconstruction_loss(self):
+        return engine.ReconstructionLoss(getattr(self, "_fitted_loss", self.loss))
 
     def _decode(self, Z):
         """The reconstruction, in the input space, of codes Z (a validated array)."""
-        output = self._reconstruction_loss().output_activation
+        output = self._fitted_reconstruction_loss().output_activation
         return self._map(lambda z: output(self.module_.decoder(z)), Z)
 
     # ----------------------------------------------------------------- state
@@ -535,10 +594,10 @@ class BaseAutoencoderTransformer(
         """
         check_is_fitted(self)
         X = check_array(X, input_name="X", dtype=[np.float64, np.float32])
-        if X.shape[1] != self.n_components:
+        if X.shape[1] != self._n_features_out:
             raise ValueError(
                 f"X has {X.shape[1]} features, but inverse_transform expects "
-                f"codes of n_components={self.n_components} features."
+                f"codes of n_components={self._n_features_out} features."
             )
         return self._decode(X)
 
@@ -561,6 +620,7 @@ class BaseAutoencoderTransformer(
         check_is_fitted(self)
         X = validate_data(self, X, dtype=[np.float64, np.float32], reset=False)
         objective = self._objective(generator=None)
+        objective.reconstruction = self._fitted_reconstruction_loss()
         return -self._map(lambda x: objective.per_sample(self.module_, x), X)
 
     def score(self, X, y=None):

@@ -97,6 +97,9 @@ def test_channels_first_pixel_order():
         ({"image_shape": (64,)}, "image_shape must be (height, width)"),
         ({"image_shape": None}, "architecture='conv' needs image_shape"),
         ({"conv_channels": (8, 0)}, "conv_channels must hold positive integers, got (8, 0)"),
+        ({"conv_channels": ()}, "conv_channels needs at least one stage"),
+        ({"corruption": "masking", "corruption_level": 1.0}, "needs corruption_level < 1"),
+        ({"corruption": "cutout", "corruption_level": 1.5}, "needs corruption_level <= 1"),
     ],
 )
 def test_image_shape_errors_name_both_numbers(digits, params, message):
@@ -199,6 +202,11 @@ def test_sparsity_penalty_is_the_mean_absolute_code():
     sparse = engine.AutoencoderObjective(reconstruction, sparsity=0.5)(model, x)
     expected = plain + 0.5 * model.encode(x).abs().mean()
     assert torch.allclose(sparse, expected)
+    # Evaluation (the validation loss) is the reconstruction error alone, like score.
+    model.eval()
+    assert torch.allclose(
+        engine.AutoencoderObjective(reconstruction, sparsity=0.5)(model, x), plain
+    )
 
 
 # ------------------------------------------------- float32 batch invariance
@@ -240,3 +248,24 @@ def test_cutout_denoising_needs_image_shape(digits):
         AutoencoderTransformer(4, corruption="cutout", max_iter=1, device="cpu").fit(X)
     est = _conv(corruption="cutout", corruption_level=0.5, max_iter=2).fit(X)
     assert est.transform(X).shape == (len(X), 16)
+
+
+def test_inference_uses_the_fitted_network_not_changed_parameters(digits):
+    X, _ = digits
+    est = AutoencoderTransformer(8, loss="bce", max_iter=2, random_state=0, device="cpu").fit(X)
+    codes, reconstruction = est.transform(X), est.inverse_transform(est.transform(X))
+    scores = est.score_samples(X)
+    est.set_params(precision="float64", loss="mse", n_components=5)
+    assert_array_equal(est.transform(X), codes)
+    assert_array_equal(est.inverse_transform(codes), reconstruction)
+    assert_array_equal(est.score_samples(X), scores)
+    with pytest.raises(ValueError, match="codes of n_components=8"):
+        est.inverse_transform(codes[:, :5])
+
+
+def test_weight_decay_spares_biases():
+    X = np.random.default_rng(0).random((50, 6))
+    est = AutoencoderTransformer(2, hidden_layer_sizes=(4,), alpha=1.0, max_iter=1, device="cpu")
+    groups = est.fit(X).optimizer_.param_groups
+    assert groups[0]["weight_decay"] > 0 and all(p.ndim == 2 for p in groups[0]["params"])
+    assert groups[1]["weight_decay"] == 0 and all(p.ndim == 1 for p in groups[1]["params"])

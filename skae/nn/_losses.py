@@ -128,7 +128,8 @@ class AutoencoderObjective(_Objective):
     corruption_level : float, default=0.0
         See :func:`corrupt`.
     sparsity : float, default=0.0
-        Weight of the mean absolute code value added to the loss.
+        Weight of the mean absolute code value added to the training loss
+        (not to the evaluation loss, which is the reconstruction error).
     generator : torch.Generator, default=None
         Randomness for the corruption.
     image_shape : tuple of int, default=None
@@ -151,7 +152,8 @@ class AutoencoderObjective(_Objective):
     def __call__(self, model, batch):
         code = model.encode(self._inputs(model, batch))
         loss = self.reconstruction.elementwise(model.decoder(code), batch).mean()
-        if self.sparsity:
+        if self.sparsity and model.training:
+            # A training penalty only: validation monitors the reconstruction, like score.
             loss = loss + self.sparsity * code.abs().mean()
         return loss
 

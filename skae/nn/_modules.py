@@ -201,11 +201,13 @@ def _dry_run(module, shape, role):
     Evaluation mode keeps batch-norm statistics untouched; the module's mode is
     restored afterwards.
     """
+    parameter = next(module.parameters(), None)
+    like = {"dtype": parameter.dtype, "device": parameter.device} if parameter is not None else {}
     was_training = module.training
     module.eval()
     try:
         with torch.no_grad():
-            return module(torch.zeros(shape))
+            return module(torch.zeros(shape, **like))
     except Exception as exc:
         raise ValueError(
             f"The {role} failed on a batch of shape {tuple(shape)}: {exc}. Check its "
