@@ -53,7 +53,7 @@ FLOAT32_ROUNDING = (
     "float32 matrix products round differently for one row (matrix-vector kernels) and "
     "for a batch (matrix-matrix kernels): outputs differ by about one float32 ulp "
     "(2e-7 relative), above the check's atol=1e-7. precision='float64' passes; "
-    "tests/test_transformer.py bounds the float32 difference."
+    "tests/test_architectures.py bounds the float32 difference."
 )
 
 

@@ -41,9 +41,8 @@ def make_reducer(name, n_components, *, epochs, device, random_state, verbose=0,
     of Fashion-MNIST's training set. ``epochs``,
     ``device`` and ``verbose`` are the autoencoders' ``max_iter``, ``device``
     and ``verbose``. They train exactly ``epochs`` epochs (``tol=0``), so that
-    every run of a comparison gets the same budget: the default ``tol=1e-4``
-    is coarse for pixel MSE (losses near 0.01) and stopped a 30-epoch
-    Fashion-MNIST fit after 18 epochs.
+    every run of a comparison gets the same budget, whatever the stopping
+    rule would have said.
     """
     if name == "raw":
         return None
