@@ -43,8 +43,9 @@ from skae import AutoencoderTransformer
 class DenseAutoencoder(nn.Module):
     """n_features -> hidden -> code -> hidden -> n_features, ReLU after hidden layers.
 
-    Built like skae's ``build_dense_autoencoder``: encoder then decoder, each an
-    ``nn.Sequential`` of ``nn.Linear`` layers with torch's default initialisation.
+    Built like skae's dense architecture (``skae.nn.dense_encoder`` and
+    ``dense_decoder``): encoder then decoder, each an ``nn.Sequential`` of
+    ``nn.Linear`` layers with torch's default initialisation.
     """
 
     def __init__(self, n_features=784, hidden=256, n_components=64):

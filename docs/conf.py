@@ -37,7 +37,12 @@ default_role = "literal"
 # -- autodoc / autosummary ---------------------------------------------------
 
 autosummary_generate = True
-autodoc_default_options = {"members": True, "inherited-members": False}
+autodoc_default_options = {
+    "members": True,
+    "inherited-members": False,
+    # scikit-learn's generated metadata-routing setters, documented by scikit-learn.
+    "exclude-members": "set_fit_request,set_score_request,set_predict_request",
+}
 autodoc_typehints = "none"
 # Show only skae's own docstrings (not torch.nn.Module.forward's, say).
 autodoc_inherit_docstrings = False

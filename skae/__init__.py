@@ -1,8 +1,19 @@
 """skae: pretrain an autoencoder, then classify, as a scikit-learn pipeline."""
 
+from skae._augment import AugmentedClassifier, AutoencoderAugmenter
+from skae._classifier import AutoencoderClassifier
+from skae._pretrained import PretrainedClassifier
 from skae._transformer import AutoencoderTransformer
 from skae._variational import VariationalAutoencoder
 
 __version__ = "0.1.0.dev0"
 
-__all__ = ["AutoencoderTransformer", "VariationalAutoencoder", "__version__"]
+__all__ = [
+    "AugmentedClassifier",
+    "AutoencoderAugmenter",
+    "AutoencoderClassifier",
+    "AutoencoderTransformer",
+    "PretrainedClassifier",
+    "VariationalAutoencoder",
+    "__version__",
+]

@@ -85,7 +85,7 @@ class BaseAutoencoder(BaseEstimator):
 
     def _extra_params(self):
         """Parameters beyond the signature's: ``encoder__*`` and ``decoder__*``."""
-        return dict(self._module_kwargs)
+        return dict(getattr(self, "_module_kwargs", {}))
 
     def _module_params(self, prefix):
         """The ``<prefix>*`` parameters, e.g. ``encoder__channels``."""
@@ -101,6 +101,31 @@ class BaseAutoencoder(BaseEstimator):
                     "its own parameters it takes only encoder__* and decoder__* "
                     "arguments for the user's modules."
                 )
+            role = name.split("__")[0]
+            if getattr(self, role) is None:
+                raise ValueError(
+                    f"{name} is set, but {role}=None: the {role}__* arguments go to the "
+                    f"user's own {role} module. Set {role} to a module class or factory."
+                )
+        for role in ("encoder", "decoder"):
+            if isinstance(getattr(self, role), torch.nn.Module):
+                raise ValueError(
+                    f"{role} must be a torch.nn.Module class or a factory function, not a "
+                    f"module instance ({type(getattr(self, role)).__name__}): skae builds a "
+                    "fresh module for every fit, so that clones and grid searches never "
+                    "share weights. Pass the class, and its arguments as "
+                    f"{role}__<name>=value."
+                )
+        if self.corruption == "masking" and self.corruption_level >= 1:
+            raise ValueError(
+                f"corruption='masking' needs corruption_level < 1 (the fraction of values "
+                f"set to 0), got {self.corruption_level}."
+            )
+        if self.corruption == "cutout" and self.corruption_level > 1:
+            raise ValueError(
+                f"corruption='cutout' needs corruption_level <= 1 (the square's side over "
+                f"the image's), got {self.corruption_level}."
+            )
 
     def get_params(self, deep=True):
         """Get parameters for this estimator, ``encoder__*`` and ``decoder__*`` included.
@@ -140,6 +165,303 @@ class BaseAutoencoder(BaseEstimator):
         return super().set_params(**params) if params else self
 
     # --------------------------------------------------------------- fitting
+
+    def _new_network(self, spec, seed, device, dtype):
+        """The estimator's network for ``spec``, initialised from ``seed`` alone."""
+        return engine.build_seeded(
+            functools.partial(self._build_network, spec), seed=seed, device=device, dtype=dtype
+        )
+
+    def _train(
+        self, module, objective, optimizer, batches, *, max_iter, n_features, batch_size,
+        validation_batches=None,
+    ):  # fmt: skip
+        """Run the engine's loop with the estimator's stopping rules, threads and logger."""
+        n_threads = engine.training_threads(
+            module, n_features, batch_size, engine.caller_thread_limit()
+        )
+        with engine.thread_limit(n_threads):
+            return engine.fit_loop(
+                module,
+                objective,
+                optimizer,
+                batches,
+                validation_batches=validation_batches,
+                max_iter=max_iter,
+                tol=self.tol,
+                n_iter_no_change=self.n_iter_no_change,
+                logger=engine.EpochLogger(self.verbose, max_iter),
+            )
+
+    def _objective(self, generator, image_shape=None):
+        """The training objective, ``objective(model, batch) -> loss``; see skae.nn."""
+        raise NotImplementedError
+
+    def _reconstruction_loss(self):
+        return engine.ReconstructionLoss(self.loss)
+
+    def _check_input_range(self, X):
+        if self.loss == "bce" and X.size and (X.min() < 0 or X.max() > 1):
+            raise ValueError(
+                "loss='bce' needs X scaled to [0, 1], but X has values in "
+                f"[{X.min():g}, {X.max():g}]. Scale it (e.g. MinMaxScaler) or use "
+                "loss='mse'."
+            )
+
+    def _network_spec(self, n_features):
+        image_shape = resolve_image_shape(self.image_shape, n_features)
+        if self.corruption == "cutout" and image_shape is None:
+            raise ValueError(
+                "corruption='cutout' cuts squares out of images, so it needs image_shape, "
+                "e.g. image_shape=(28, 28)."
+            )
+        needs_shape = self.encoder is None or self.decoder is None
+        if self.architecture == "conv" and image_shape is None and needs_shape:
+            raise ValueError(
+                "architecture='conv' needs image_shape, e.g. image_shape=(28, 28) for "
+                "28x28 grayscale images or (3, 32, 32) for 32x32 colour images."
+            )
+        conv_channels = positive_sizes(self.conv_channels, "conv_channels")
+        if self.architecture == "conv" and needs_shape and not conv_channels:
+            raise ValueError("conv_channels needs at least one stage, got ().")
+        return engine.NetworkSpec(
+            n_features=n_features,
+            n_components=self.n_components,
+            image_shape=image_shape,
+            hidden_layer_sizes=positive_sizes(self.hidden_layer_sizes, "hidden_layer_sizes"),
+            conv_channels=conv_channels,
+            activation=self.activation,
+        )
+
+    def _build_network(self, spec):
+        encoder = decoder = None
+        if self.encoder is not None:
+            encoder = self._module_factory("encoder", {})
+        if self.decoder is not None:
+            decoder = self._module_factory("decoder", {"n_components": spec.n_components})
+        return engine.build_autoencoder(
+            spec,
+            self.architecture,
+            encoder=encoder,
+            decoder=decoder,
+            variational=self._variational,
+        )
+
+    def _module_factory(self, role, injectable):
+        """A no-argument factory for the user's ``role`` module, with its arguments.
+
+        ``injectable`` arguments are passed when the factory takes them and
+        the user did not set them.
+        """
+        factory = getattr(self, role)
+        prefix = f"{role}__"
+        kwargs = {name[len(prefix) :]: value for name, value in self._module_params(prefix).items()}
+        for name, value in injectable.items():
+            if name not in kwargs and accepts_argument(factory, name):
+                kwargs[name] = value
+
+        def build():
+            try:
+                return factory(**kwargs)
+            except TypeError as exc:
+                raise ValueError(
+                    f"{role}={getattr(factory, '__name__', factory)!r} could not be built "
+                    f"with {kwargs}: {exc}"
+                ) from exc
+
+        return build
+
+    def _check_structure_unchanged(self, reason):
+        fitted = getattr(self, "_structure", None)
+        if fitted is None:  # a model pickled before skae recorded its structure
+            return
+        current = self._current_structure(self.n_features_in_)
+        for name in [*STRUCTURAL_PARAMETERS, *sorted(fitted.keys() | current.keys())]:
+            if not same_value(fitted.get(name, "unused"), current.get(name, "unused")):
+                how = (
+                    "call fit (with warm_start=False) to train a new network"
+                    if reason == "partial_fit"
+                    else "set warm_start=False (or use a new estimator) to train a new network"
+                )
+                raise ValueError(
+                    f"{name}={current.get(name, 'unused')!r} differs from "
+                    f"{name}={fitted.get(name, 'unused')!r}, with which the fitted network "
+                    f"was built; {reason} keeps training that network, whose structure "
+                    f"cannot change. To change it, {how}."
+                )
+
+    def _current_structure(self, n_features):
+        """The parameters that shape the network as it would be built now.
+
+        Only what a builder uses counts: the dense sizes for a dense half, the
+        conv stages and image shape for a conv half, the class and its
+        arguments for the user's own half.
+        """
+        names = {"n_components"}
+        builtin = self.encoder is None or self.decoder is None
+        if builtin:
+            names |= {"architecture", "activation"}
+            if self.architecture == "dense":
+                names.add("hidden_layer_sizes")
+            else:
+                names |= {"conv_channels", "image_shape"}
+        if self.encoder is not None:
+            names |= {"encoder", "image_shape"}
+        if self.decoder is not None:
+            names.add("decoder")
+        structure = {name: getattr(self, name) for name in names}
+        if "image_shape" in structure:
+            structure["image_shape"] = resolve_image_shape(self.image_shape, n_features)
+        return {**structure, **self._extra_params()}
+
+    def _weight_decay(self, batch_size, n_features):
+        """Adam's ``weight_decay`` that gives ``alpha`` the meaning it has in MLPRegressor.
+
+        MLPRegressor descends the squared error summed over outputs plus
+        ``alpha / 2 * ||W||^2``, both divided by the batch size. skae's loss
+        is the error averaged over the ``n_features`` outputs as well, so the
+        same objective scaled by ``2 / n_features`` (which leaves Adam's steps
+        unchanged) has this L2 gradient coefficient.
+        """
+        return 2 * self.alpha / (batch_size * n_features)
+
+    def _make_optimizer(self, module, weight_decay):
+        """Adam with the L2 penalty on the weights only, as MLPRegressor (no biases)."""
+        weights = [p for p in module.parameters() if p.ndim > 1]
+        others = [p for p in module.parameters() if p.ndim <= 1]
+        groups = [{"params": weights, "weight_decay": weight_decay}]
+        if others:
+            groups.append({"params": others, "weight_decay": 0.0})
+        return torch.optim.Adam(groups, lr=self.learning_rate_init, foreach=True)
+
+    def _copy_network(self, device, dtype, weight_decay):
+        """Copies of the fitted network and optimizer to keep training.
+
+        Training a copy keeps the fitted model intact if training fails.
+        """
+        module = copy.deepcopy(self.module_).to(device=device, dtype=dtype)
+        optimizer = self._make_optimizer(module, weight_decay)
+        optimizer.load_state_dict(copy.deepcopy(self.optimizer_.state_dict()))
+        for group in optimizer.param_groups:
+            group["lr"] = self.learning_rate_init
+        optimizer.param_groups[0]["weight_decay"] = weight_decay  # the weights' group
+        return module, optimizer
+
+    def _validation_split(self, X, *, early_stopping):
+        if not early_stopping:
+            return X, None
+        n_val = math.ceil(self.validation_fraction * len(X))
+        if n_val >= len(X):
+            raise ValueError(
+                f"early_stopping needs at least one training and one validation "
+                f"sample, but validation_fraction={self.validation_fraction} of "
+                f"n_samples={len(X)} leaves no training data."
+            )
+        order = self._rng.permutation(len(X))
+        return X[order[n_val:]], X[order[:n_val]]
+
+    def _batch_size(self, n_samples):
+        if self.batch_size == "auto":
+            return min(256, n_samples)
+        if self.batch_size > n_samples:
+            warnings.warn(
+                f"Got batch_size={self.batch_size} larger than the {n_samples} "
+                "training samples; it is clipped.",
+                UserWarning,
+                stacklevel=5,
+            )
+        return min(self.batch_size, n_samples)
+
+    def _store_fit(self, module, optimizer, device, history, spec):
+        """Set the fitted attributes, only once training has succeeded.
+
+        ``spec`` is the new network's, or None when training continued.
+        """
+        if spec is not None:
+            self.loss_curve_ = []
+            self.n_iter_ = 0
+            self.image_shape_ = spec.image_shape
+            self._structure = self._current_structure(spec.n_features)
+        self._fitted_loss = self.loss
+        self.module_ = module
+        self.optimizer_ = optimizer
+        self.device_ = str(device)
+        self._n_features_out = self.n_components
+        self.loss_curve_ = self.loss_curve_ + history.loss_curve
+        self.n_iter_ += len(history.loss_curve)
+        self.validation_scores_ = history.validation_scores
+        self.best_validation_score_ = history.best_validation_score
+        self.best_loss_ = None if history.validation_scores is not None else min(self.loss_curve_)
+
+    def _warn_about_stop(self, stop_reason, incremental):
+        if stop_reason == "interrupted":
+            warnings.warn(
+                f"Training interrupted by the user after {self.n_iter_} epoch(s); "
+                "the model keeps the weights trained so far.",
+                UserWarning,
+                stacklevel=5,
+            )
+        elif stop_reason == "max_iter" and not incremental:
+            warnings.warn(
+                f"Stochastic optimizer: maximum iterations ({self.max_iter}) reached "
+                "and the optimization hasn't converged yet.",
+                ConvergenceWarning,
+                stacklevel=5,
+            )
+
+    # ------------------------------------------------------------- inference
+
+    def _map(self, fn, X):
+        """Run ``fn`` over X on the fitted device, in the fitted network's dtype.
+
+        The output has X's dtype. Parameters changed after fitting (say
+        ``precision``) do not apply until the next ``fit``.
+        """
+        self.module_.eval()
+        dtype = next(self.module_.parameters()).dtype
+        out = engine.map_batches(fn, X, device=self.device_, dtype=dtype)
+        return out.astype(X.dtype, copy=False)
+
+    def _fitted_reconstruction_loss(self):
+        return engine.ReconstructionLoss(getattr(self, "_fitted_loss", self.loss))
+
+    def _decode(self, Z):
+        """The reconstruction, in the input space, of codes Z (a validated array)."""
+        output = self._fitted_reconstruction_loss().output_activation
+        return self._map(lambda z: output(self.module_.decoder(z)), Z)
+
+    # ----------------------------------------------------------------- state
+
+    def __getstate__(self):
+        state = dict(super().__getstate__())
+        if "module_" in state:
+            state["_torch_state"] = engine.dumps(
+                {"module_": state.pop("module_"), "optimizer_": state.pop("optimizer_")}
+            )
+        return state
+
+    def __setstate__(self, state):
+        torch_state = state.pop("_torch_state", None)
+        super().__setstate__(state)
+        if torch_state is None:
+            return
+        device = self.device_
+        if device.startswith("cuda") and not torch.cuda.is_available():
+            warnings.warn(
+                f"This model was fitted on {device}, which is not available here; "
+                "it is loaded on the CPU.",
+                UserWarning,
+                stacklevel=2,
+            )
+            device = "cpu"
+        self.__dict__.update(engine.loads(torch_state, map_location=device))
+        self.device_ = device
+
+
+class BaseAutoencoderTransformer(
+    ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseAutoencoder
+):
+    """Base class of the autoencoder transformers: the code, its inverse, the scores."""
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
@@ -203,12 +525,7 @@ class BaseAutoencoder(BaseEstimator):
             weight_decay = self._weight_decay(batch_size, X.shape[1])
             if first_pass:
                 spec = self._network_spec(X.shape[1])
-                module = engine.build_seeded(
-                    functools.partial(self._build_network, spec),
-                    seed=seed_init,
-                    device=device,
-                    dtype=dtype,
-                )
+                module = self._new_network(spec, seed_init, device, dtype)
                 optimizer = self._make_optimizer(module, weight_decay)
             else:
                 spec = None
@@ -228,256 +545,22 @@ class BaseAutoencoder(BaseEstimator):
                     shuffle=False,
                     generator=None,
                 )
-            max_iter = 1 if incremental else self.max_iter
-            n_threads = engine.training_threads(
-                module, X.shape[1], train_batches.batch_size, engine.caller_thread_limit()
+            history = self._train(
+                module,
+                self._objective(
+                    engine.make_generator(seed_draws, device),
+                    spec.image_shape if first_pass else self.image_shape_,
+                ),
+                optimizer,
+                train_batches,
+                validation_batches=validation_batches,
+                max_iter=1 if incremental else self.max_iter,
+                n_features=X.shape[1],
+                batch_size=batch_size,
             )
-            with engine.thread_limit(n_threads):
-                history = engine.fit_loop(
-                    module,
-                    self._objective(engine.make_generator(seed_draws, device)),
-                    optimizer,
-                    train_batches,
-                    validation_batches=validation_batches,
-                    max_iter=max_iter,
-                    tol=self.tol,
-                    n_iter_no_change=self.n_iter_no_change,
-                    logger=engine.EpochLogger(self.verbose, max_iter),
-                )
         self._store_fit(module, optimizer, device, history, spec)
         self._warn_about_stop(history.stop_reason, incremental)
         return self
-
-    def _objective(self, generator):
-        """The training objective, ``objective(model, batch) -> loss``; see skae.nn."""
-        raise NotImplementedError
-
-    def _reconstruction_loss(self):
-        return engine.ReconstructionLoss(self.loss)
-
-    def _check_input_range(self, X):
-        if self.loss == "bce" and X.size and (X.min() < 0 or X.max() > 1):
-            raise ValueError(
-                "loss='bce' needs X scaled to [0, 1], but X has values in "
-                f"[{X.min():g}, {X.max():g}]. Scale it (e.g. MinMaxScaler) or use "
-                "loss='mse'."
-            )
-
-    def _network_spec(self, n_features):
-        image_shape = resolve_image_shape(self.image_shape, n_features)
-        needs_shape = self.encoder is None or self.decoder is None
-        if self.architecture == "conv" and image_shape is None and needs_shape:
-            raise ValueError(
-                "architecture='conv' needs image_shape, e.g. image_shape=(28, 28) for "
-                "28x28 grayscale images or (3, 32, 32) for 32x32 colour images."
-            )
-        return engine.NetworkSpec(
-            n_features=n_features,
-            n_components=self.n_components,
-            image_shape=image_shape,
-            hidden_layer_sizes=positive_sizes(self.hidden_layer_sizes, "hidden_layer_sizes"),
-            conv_channels=positive_sizes(self.conv_channels, "conv_channels"),
-            activation=self.activation,
-        )
-
-    def _build_network(self, spec):
-        encoder = decoder = None
-        if self.encoder is not None:
-            encoder = self._module_factory("encoder", {})
-        if self.decoder is not None:
-            decoder = self._module_factory("decoder", {"n_components": spec.n_components})
-        return engine.build_autoencoder(
-            spec,
-            self.architecture,
-            encoder=encoder,
-            decoder=decoder,
-            variational=self._variational,
-        )
-
-    def _module_factory(self, role, injectable):
-        """A no-argument factory for the user's ``role`` module, with its arguments.
-
-        ``injectable`` arguments are passed when the factory takes them and
-        the user did not set them.
-        """
-        factory = getattr(self, role)
-        prefix = f"{role}__"
-        kwargs = {name[len(prefix) :]: value for name, value in self._module_params(prefix).items()}
-        for name, value in injectable.items():
-            if name not in kwargs and accepts_argument(factory, name):
-                kwargs[name] = value
-
-        def build():
-            try:
-                return factory(**kwargs)
-            except TypeError as exc:
-                raise ValueError(
-                    f"{role}={getattr(factory, '__name__', factory)!r} could not be built "
-                    f"with {kwargs}: {exc}"
-                ) from exc
-
-        return build
-
-    def _check_structure_unchanged(self, reason):
-        fitted = self._structure
-        current = self._current_structure()
-        for name in sorted(fitted.keys() | current.keys()):
-            if not same_value(fitted.get(name), current.get(name)):
-                raise ValueError(
-                    f"{name}={current.get(name)!r} differs from {name}={fitted.get(name)!r}, "
-                    f"with which the fitted network was built; {reason} keeps training "
-                    "that network, whose structure cannot change. Set warm_start=False "
-                    "(or use a new estimator) to train a new network."
-                )
-
-    def _current_structure(self):
-        structure = {name: getattr(self, name) for name in STRUCTURAL_PARAMETERS}
-        for name in ("image_shape", "hidden_layer_sizes", "conv_channels"):
-            value = structure[name]
-            structure[name] = (
-                value if value is None or isinstance(value, Integral) else tuple(value)
-            )
-        return {**structure, **self._extra_params()}
-
-    def _weight_decay(self, batch_size, n_features):
-        """Adam's ``weight_decay`` that gives ``alpha`` the meaning it has in MLPRegressor.
-
-        MLPRegressor descends the squared error summed over outputs plus
-        ``alpha / 2 * ||W||^2``, both divided by the batch size. skae's loss
-        is the error averaged over the ``n_features`` outputs as well, so the
-        same objective scaled by ``2 / n_features`` (which leaves Adam's steps
-        unchanged) has this L2 gradient coefficient.
-        """
-        return 2 * self.alpha / (batch_size * n_features)
-
-    def _make_optimizer(self, module, weight_decay):
-        return torch.optim.Adam(
-            module.parameters(),
-            lr=self.learning_rate_init,
-            weight_decay=weight_decay,
-            foreach=True,
-        )
-
-    def _copy_network(self, device, dtype, weight_decay):
-        """Copies of the fitted network and optimizer to keep training.
-
-        Training a copy keeps the fitted model intact if training fails.
-        """
-        module = copy.deepcopy(self.module_).to(device=device, dtype=dtype)
-        optimizer = self._make_optimizer(module, weight_decay)
-        optimizer.load_state_dict(copy.deepcopy(self.optimizer_.state_dict()))
-        for group in optimizer.param_groups:
-            group.update(lr=self.learning_rate_init, weight_decay=weight_decay)
-        return module, optimizer
-
-    def _validation_split(self, X, *, early_stopping):
-        if not early_stopping:
-            return X, None
-        n_val = math.ceil(self.validation_fraction * len(X))
-        if n_val >= len(X):
-            raise ValueError(
-                f"early_stopping needs at least one training and one validation "
-                f"sample, but validation_fraction={self.validation_fraction} of "
-                f"n_samples={len(X)} leaves no training data."
-            )
-        order = self._rng.permutation(len(X))
-        return X[order[n_val:]], X[order[:n_val]]
-
-    def _batch_size(self, n_samples):
-        if self.batch_size == "auto":
-            return min(256, n_samples)
-        if self.batch_size > n_samples:
-            warnings.warn(
-                f"Got batch_size={self.batch_size} larger than the {n_samples} "
-                "training samples; it is clipped.",
-                UserWarning,
-                stacklevel=5,
-            )
-        return min(self.batch_size, n_samples)
-
-    def _store_fit(self, module, optimizer, device, history, spec):
-        """Set the fitted attributes, only once training has succeeded.
-
-        ``spec`` is the new network's, or None when training continued.
-        """
-        if spec is not None:
-            self.loss_curve_ = []
-            self.n_iter_ = 0
-            self.image_shape_ = spec.image_shape
-            self._structure = self._current_structure()
-        self.module_ = module
-        self.optimizer_ = optimizer
-        self.device_ = str(device)
-        self._n_features_out = self.n_components
-        self.loss_curve_ = self.loss_curve_ + history.loss_curve
-        self.n_iter_ += len(history.loss_curve)
-        self.validation_scores_ = history.validation_scores
-        self.best_validation_score_ = history.best_validation_score
-        self.best_loss_ = None if history.validation_scores is not None else min(self.loss_curve_)
-
-    def _warn_about_stop(self, stop_reason, incremental):
-        if stop_reason == "interrupted":
-            warnings.warn(
-                f"Training interrupted by the user after {self.n_iter_} epoch(s); "
-                "the model keeps the weights trained so far.",
-                UserWarning,
-                stacklevel=5,
-            )
-        elif stop_reason == "max_iter" and not incremental:
-            warnings.warn(
-                f"Stochastic optimizer: maximum iterations ({self.max_iter}) reached "
-                "and the optimization hasn't converged yet.",
-                ConvergenceWarning,
-                stacklevel=5,
-            )
-
-    # ------------------------------------------------------------- inference
-
-    def _map(self, fn, X):
-        """Run ``fn`` over X on the fitted device; output in X's dtype."""
-        self.module_.eval()
-        out = engine.map_batches(
-            fn, X, device=self.device_, dtype=engine.torch_dtype(self.precision)
-        )
-        return out.astype(X.dtype, copy=False)
-
-    def _decode(self, Z):
-        """The reconstruction, in the input space, of codes Z (a validated array)."""
-        output = self._reconstruction_loss().output_activation
-        return self._map(lambda z: output(self.module_.decoder(z)), Z)
-
-    # ----------------------------------------------------------------- state
-
-    def __getstate__(self):
-        state = dict(super().__getstate__())
-        if "module_" in state:
-            state["_torch_state"] = engine.dumps(
-                {"module_": state.pop("module_"), "optimizer_": state.pop("optimizer_")}
-            )
-        return state
-
-    def __setstate__(self, state):
-        torch_state = state.pop("_torch_state", None)
-        super().__setstate__(state)
-        if torch_state is None:
-            return
-        device = self.device_
-        if device.startswith("cuda") and not torch.cuda.is_available():
-            warnings.warn(
-                f"This model was fitted on {device}, which is not available here; "
-                "it is loaded on the CPU.",
-                UserWarning,
-                stacklevel=2,
-            )
-            device = "cpu"
-        self.__dict__.update(engine.loads(torch_state, map_location=device))
-        self.device_ = device
-
-
-class BaseAutoencoderTransformer(
-    ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseAutoencoder
-):
-    """Base class of the autoencoder transformers: the code, its inverse, the scores."""
 
     def transform(self, X):
         """Encode X into its ``n_components``-dimensional code.
@@ -511,10 +594,10 @@ class BaseAutoencoderTransformer(
         """
         check_is_fitted(self)
         X = check_array(X, input_name="X", dtype=[np.float64, np.float32])
-        if X.shape[1] != self.n_components:
+        if X.shape[1] != self._n_features_out:
             raise ValueError(
                 f"X has {X.shape[1]} features, but inverse_transform expects "
-                f"codes of n_components={self.n_components} features."
+                f"codes of n_components={self._n_features_out} features."
             )
         return self._decode(X)
 
@@ -537,6 +620,7 @@ class BaseAutoencoderTransformer(
         check_is_fitted(self)
         X = validate_data(self, X, dtype=[np.float64, np.float32], reset=False)
         objective = self._objective(generator=None)
+        objective.reconstruction = self._fitted_reconstruction_loss()
         return -self._map(lambda x: objective.per_sample(self.module_, x), X)
 
     def score(self, X, y=None):

@@ -79,19 +79,22 @@ loss : {"mse", "bce"}, default="mse"
     a sigmoid output for inputs scaled to [0, 1] (e.g. pixel intensities).
 """,
     "corruption": """
-corruption : {"gaussian", "masking"}, default=None
+corruption : {"gaussian", "masking", "cutout"}, default=None
     Train a denoising autoencoder: the encoder sees corrupted inputs and the
     network learns to reconstruct the clean ones. ``"gaussian"`` adds noise
     of standard deviation ``corruption_level``; ``"masking"`` sets a
-    fraction ``corruption_level`` of the values to 0. The corruption is
+    fraction ``corruption_level`` of the values to 0; ``"cutout"`` sets a
+    square of each image to 0, of side ``corruption_level`` times the
+    image's shorter side (needs ``image_shape``). The corruption is
     drawn from the estimator's own generator and only while training:
     ``transform``, ``inverse_transform`` and scoring never corrupt. None
     trains on clean inputs.
 """,
     "corruption_level": """
 corruption_level : float, default=0.1
-    The noise's standard deviation (``"gaussian"``) or the masked fraction
-    (``"masking"``); unused without ``corruption``.
+    The noise's standard deviation (``"gaussian"``), the masked fraction
+    (``"masking"``) or the square's relative side (``"cutout"``); unused
+    without ``corruption``.
 """,
     "learning_rate_init": """
 learning_rate_init : float, default=1e-3

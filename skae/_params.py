@@ -4,18 +4,21 @@ import inspect
 import math
 from numbers import Integral
 
+import numpy as np
+import torch
+
 MODULE_PREFIXES = ("encoder__", "decoder__")
 
-# Parameters that shape the network: warm_start and partial_fit cannot change them.
+# Parameters that can shape the network, in the order a structural change is reported.
 STRUCTURAL_PARAMETERS = (
     "n_components",
     "architecture",
+    "encoder",
+    "decoder",
     "image_shape",
     "hidden_layer_sizes",
     "conv_channels",
     "activation",
-    "encoder",
-    "decoder",
 )
 
 
@@ -58,19 +61,35 @@ def resolve_image_shape(image_shape, n_features):
 
 
 def accepts_argument(factory, name):
-    """Whether ``factory`` (a class or function) takes a keyword argument ``name``."""
+    """Whether ``factory`` (a class or function) names a parameter ``name``.
+
+    A catch-all ``**kwargs`` does not count: it may forward to code that
+    never asked for the argument.
+    """
     try:
         parameters = inspect.signature(factory).parameters
     except (TypeError, ValueError):
         return False
-    return name in parameters or any(p.kind is p.VAR_KEYWORD for p in parameters.values())
+    parameter = parameters.get(name)
+    return parameter is not None and parameter.kind is not parameter.VAR_POSITIONAL
 
 
 def same_value(a, b):
-    """Equality that tolerates values (arrays, modules) without a plain ``==``."""
+    """Whether two parameter values are equal: sequences by content, arrays and tensors too."""
     if a is b:
         return True
+    a, b = _as_tuple(a), _as_tuple(b)
+    if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
+        return isinstance(a, np.ndarray) and isinstance(b, np.ndarray) and np.array_equal(a, b)
+    if isinstance(a, torch.Tensor) or isinstance(b, torch.Tensor):
+        return isinstance(a, torch.Tensor) and isinstance(b, torch.Tensor) and torch.equal(a, b)
     try:
         return bool(a == b)
-    except (TypeError, ValueError):
+    except Exception:  # an object whose == does not give a truth value
         return False
+
+
+def _as_tuple(value):
+    if isinstance(value, list | tuple):
+        return tuple(_as_tuple(item) for item in value)
+    return value

@@ -54,9 +54,11 @@ class AutoencoderTransformer(BaseAutoencoderTransformer):
     {{corruption_level}}
 
     sparsity : float, default=0.0
-        Weight of an L1 penalty on the code (its mean absolute value), which
-        pushes most code values of a sample to 0: a sparse autoencoder. 0
-        turns it off.
+        Weight of an L1 penalty on the code (its mean absolute value), added
+        to the training loss: a sparse autoencoder, whose samples each
+        activate fewer code units. The penalty also shrinks the code's scale
+        (the decoder's weights grow to compensate, held back only by
+        ``alpha``), so judge sparsity by a scale-free measure. 0 turns it off.
 
     {{learning_rate_init}}
 
@@ -191,11 +193,12 @@ class AutoencoderTransformer(BaseAutoencoderTransformer):
         self.warm_start = warm_start
         self._set_module_params(module_params)
 
-    def _objective(self, generator):
+    def _objective(self, generator, image_shape=None):
         return engine.AutoencoderObjective(
             self._reconstruction_loss(),
             corruption=self.corruption,
             corruption_level=self.corruption_level,
             sparsity=self.sparsity,
             generator=generator,
+            image_shape=image_shape,
         )

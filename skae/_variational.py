@@ -2,7 +2,6 @@
 
 from numbers import Integral, Real
 
-import numpy as np
 from sklearn.utils._param_validation import Interval, validate_params
 from sklearn.utils.validation import check_is_fitted
 
@@ -190,13 +189,14 @@ class VariationalAutoencoder(BaseAutoencoderTransformer):
         self.warm_start = warm_start
         self._set_module_params(module_params)
 
-    def _objective(self, generator):
+    def _objective(self, generator, image_shape=None):
         return engine.VariationalObjective(
             self._reconstruction_loss(),
             beta=self.beta,
             corruption=self.corruption,
             corruption_level=self.corruption_level,
             generator=generator,
+            image_shape=image_shape,
         )
 
     @validate_params(
@@ -223,11 +223,12 @@ class VariationalAutoencoder(BaseAutoencoderTransformer):
         -------
         X : ndarray of shape (n_samples, n_features)
             The samples, in the 2-D layout of the training data and the
-            dtype of ``precision``; rows of images reshape with
+            dtype of the fitted network (float32 unless fitted with
+            ``precision="float64"``); rows of images reshape with
             ``image_shape_``.
         """
         check_is_fitted(self)
         rng = _local_random_state(random_state)
-        dtype = np.float32 if self.precision == "float32" else np.float64
-        codes = rng.standard_normal((n_samples, self.n_components)).astype(dtype)
+        dtype = next(self.module_.parameters()).detach().cpu().numpy().dtype
+        codes = rng.standard_normal((n_samples, self._n_features_out)).astype(dtype)
         return self._decode(codes)

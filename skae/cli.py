@@ -123,6 +123,13 @@ def build_parser():
         + ")",
     )
     compare.add_argument(
+        "--finetune-epochs",
+        type=_positive_int,
+        default=30,
+        metavar="N",
+        help="fine-tuning epochs of the 'finetuned' classifier (default: 30)",
+    )
+    compare.add_argument(
         "--seed",
         type=_non_negative_int,
         default=0,
@@ -242,6 +249,7 @@ def _compare(args):
             classifiers=classifiers,
             n_components=n_components,
             epochs=epochs,
+            finetune_epochs=args.finetune_epochs,
             device=device,
             random_state=args.seed,
             n_jobs=args.n_jobs,

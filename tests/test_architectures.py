@@ -97,6 +97,9 @@ def test_channels_first_pixel_order():
         ({"image_shape": (64,)}, "image_shape must be (height, width)"),
         ({"image_shape": None}, "architecture='conv' needs image_shape"),
         ({"conv_channels": (8, 0)}, "conv_channels must hold positive integers, got (8, 0)"),
+        ({"conv_channels": ()}, "conv_channels needs at least one stage"),
+        ({"corruption": "masking", "corruption_level": 1.0}, "needs corruption_level < 1"),
+        ({"corruption": "cutout", "corruption_level": 1.5}, "needs corruption_level <= 1"),
     ],
 )
 def test_image_shape_errors_name_both_numbers(digits, params, message):
@@ -181,14 +184,22 @@ def test_denoising_autoencoder_removes_noise_better(digits):
 # -------------------------------------------------------------------- sparse
 
 
-def test_sparsity_shrinks_the_code_and_zero_is_plain(digits):
+def _hoyer_sparsity(codes):
+    """Hoyer's measure, 0 (all equal) to 1 (one non-zero value), averaged over rows: scale-free."""
+    n = codes.shape[1]
+    ratio = np.abs(codes).sum(axis=1) / np.sqrt((codes**2).sum(axis=1))
+    return float(np.mean((np.sqrt(n) - ratio) / (np.sqrt(n) - 1)))
+
+
+def test_sparsity_makes_codes_sparse_and_zero_is_plain(digits):
     X, _ = digits
-    params = dict(max_iter=40, random_state=0, device="cpu", tol=0.0)
+    params = dict(max_iter=60, random_state=0, device="cpu", tol=0.0)
     plain = AutoencoderTransformer(16, **params).fit(X)
     zero = AutoencoderTransformer(16, sparsity=0.0, **params).fit(X)
     sparse = AutoencoderTransformer(16, sparsity=0.1, **params).fit(X)
     assert_array_equal(zero.transform(X), plain.transform(X))
-    assert np.abs(sparse.transform(X)).mean() < np.abs(plain.transform(X)).mean() / 3
+    # Sparser by a measure that rescaling the code cannot fake.
+    assert _hoyer_sparsity(sparse.transform(X)) > _hoyer_sparsity(plain.transform(X)) + 0.05
 
 
 def test_sparsity_penalty_is_the_mean_absolute_code():
@@ -199,6 +210,11 @@ def test_sparsity_penalty_is_the_mean_absolute_code():
     sparse = engine.AutoencoderObjective(reconstruction, sparsity=0.5)(model, x)
     expected = plain + 0.5 * model.encode(x).abs().mean()
     assert torch.allclose(sparse, expected)
+    # Evaluation (the validation loss) is the reconstruction error alone, like score.
+    model.eval()
+    assert torch.allclose(
+        engine.AutoencoderObjective(reconstruction, sparsity=0.5)(model, x), plain
+    )
 
 
 # ------------------------------------------------- float32 batch invariance
@@ -218,3 +234,46 @@ def test_one_row_and_a_batch_agree_to_float32_rounding(architecture):
     est64.fit(X)
     rows = np.vstack([est64.transform(X[i : i + 1]) for i in range(len(X))])
     assert_allclose(rows, est64.transform(X), rtol=1e-12, atol=1e-12)
+
+
+def test_cutout_zeroes_one_square_per_image():
+    x = torch.ones(500, 1 * 10 * 10)
+    cut = engine.corrupt(x, "cutout", 0.4, torch.Generator().manual_seed(0), (1, 10, 10))
+    images = cut.reshape(500, 10, 10)
+    zeros = (images == 0).sum(dim=(1, 2))
+    assert zeros.max() == 16 and zeros.min() >= 4  # a 4x4 square, clipped at the border
+    for image in images[:50]:
+        rows, cols = torch.nonzero(image == 0, as_tuple=True)
+        # The zeros form one axis-aligned rectangle.
+        assert len(rows) == (rows.max() - rows.min() + 1) * (cols.max() - cols.min() + 1)
+    with pytest.raises(ValueError, match="cutout' needs image_shape"):
+        engine.corrupt(x, "cutout", 0.4, torch.Generator())
+
+
+def test_cutout_denoising_needs_image_shape(digits):
+    X, _ = digits
+    with pytest.raises(ValueError, match="corruption='cutout' cuts squares out of images"):
+        AutoencoderTransformer(4, corruption="cutout", max_iter=1, device="cpu").fit(X)
+    est = _conv(corruption="cutout", corruption_level=0.5, max_iter=2).fit(X)
+    assert est.transform(X).shape == (len(X), 16)
+
+
+def test_inference_uses_the_fitted_network_not_changed_parameters(digits):
+    X, _ = digits
+    est = AutoencoderTransformer(8, loss="bce", max_iter=2, random_state=0, device="cpu").fit(X)
+    codes, reconstruction = est.transform(X), est.inverse_transform(est.transform(X))
+    scores = est.score_samples(X)
+    est.set_params(precision="float64", loss="mse", n_components=5)
+    assert_array_equal(est.transform(X), codes)
+    assert_array_equal(est.inverse_transform(codes), reconstruction)
+    assert_array_equal(est.score_samples(X), scores)
+    with pytest.raises(ValueError, match="codes of n_components=8"):
+        est.inverse_transform(codes[:, :5])
+
+
+def test_weight_decay_spares_biases():
+    X = np.random.default_rng(0).random((50, 6))
+    est = AutoencoderTransformer(2, hidden_layer_sizes=(4,), alpha=1.0, max_iter=1, device="cpu")
+    groups = est.fit(X).optimizer_.param_groups
+    assert groups[0]["weight_decay"] > 0 and all(p.ndim == 2 for p in groups[0]["params"])
+    assert groups[1]["weight_decay"] == 0 and all(p.ndim == 1 for p in groups[1]["params"])

@@ -316,3 +316,55 @@ def test_choose_scaling_follows_what_cross_validation_prefers():
     assert choose_scaling(quiet_noise, y, SVC(), random_state=0) is False
     # One labeled row of a class leaves nothing to cross-validate.
     assert choose_scaling(signal[:3], np.array([0, 1, 1]), SVC(), random_state=0) is False
+
+
+def test_finetuned_rows_pair_with_autoencoders_and_see_unlabeled_rows(monkeypatch):
+    data = load_comparison_data("digits", n_train=400, n_test=200, labels_per_class=10)
+    assert (data.y_train == -1).sum() == 300
+    seen = {}
+    original = _runner.make_finetuned
+
+    def spy(*args, **kwargs):
+        classifier = original(*args, **kwargs)
+        fit = classifier.fit
+
+        def recording_fit(X, y):
+            seen["rows"], seen["unlabeled"] = len(X), int((y == -1).sum())
+            return fit(X, y)
+
+        classifier.fit = recording_fit
+        return classifier
+
+    monkeypatch.setattr(_runner, "make_finetuned", spy)
+    rows = run_comparison(
+        data,
+        reducers=["raw", "pca", "conv-autoencoder"],
+        classifiers=["svc", "finetuned"],
+        n_components=[8],
+        epochs=2,
+        finetune_epochs=2,
+        device="cpu",
+        log=lambda line: None,
+    )
+    pairs = [(r["reducer"], r["classifier"]) for r in rows]
+    assert pairs == [
+        ("raw", "svc"),
+        ("pca", "svc"),
+        ("conv-autoencoder", "svc"),
+        ("conv-autoencoder", "finetuned"),
+    ]
+    assert seen == {"rows": 400, "unlabeled": 300}
+    finetuned = rows[-1]
+    assert finetuned["reducer_fit_seconds"] == 0 and finetuned["epochs_run"] == 2
+    assert 0 <= finetuned["accuracy"] <= 1
+
+
+def test_make_finetuned_follows_the_reducer():
+    from skae.compare import make_finetuned
+
+    common = dict(pretrain_epochs=3, finetune_epochs=4, device="cpu", random_state=0)
+    conv = make_finetuned("conv-autoencoder", 8, image_shape=(8, 8), **common)
+    assert conv.architecture == "conv" and conv.augment_shift == 2 and conv.pretrain_iter == 3
+    dense = make_finetuned("autoencoder", 8, **common)
+    assert dense.architecture == "dense" and dense.augment_shift == 0 and dense.max_iter == 4
+    assert make_finetuned("pca", 8, **common) is None

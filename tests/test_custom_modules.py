@@ -159,34 +159,69 @@ def test_encoder_factory_loads_pretrained_weights(digits, tmp_path):
 # ----------------------------------------------- warm_start keeps structure
 
 
+DENSE = dict(image_shape=(8, 8))
+CONV = dict(architecture="conv", image_shape=(8, 8), conv_channels=(4, 8))
+CUSTOM = dict(encoder=VGGStyleEncoder, encoder__channels=(4,), image_shape=(8, 8))
+
+
 @pytest.mark.parametrize(
-    "change",
+    "fitted_with, change",
     [
-        {"n_components": 5},
-        {"hidden_layer_sizes": (32,)},
-        {"architecture": "conv"},
-        {"conv_channels": (4, 8)},
-        {"image_shape": (4, 16)},
-        {"activation": "tanh"},
-        {"encoder": VGGStyleEncoder},
-        {"encoder__channels": (4,)},
+        (DENSE, {"n_components": 5}),
+        (DENSE, {"hidden_layer_sizes": (32,)}),
+        (DENSE, {"architecture": "conv"}),
+        (DENSE, {"activation": "tanh"}),
+        (DENSE, {"encoder": VGGStyleEncoder}),
+        (CONV, {"conv_channels": (4, 16)}),
+        (CONV, {"image_shape": (4, 16)}),
+        (CUSTOM, {"encoder__channels": (8,)}),
+        (CUSTOM, {"image_shape": (4, 16)}),
     ],
-    ids=lambda change: next(iter(change)),
+    ids=lambda value: "-".join(value) if isinstance(value, dict) else None,
 )
 @pytest.mark.parametrize("how", ["warm_start", "partial_fit"])
-def test_structural_change_under_warm_start_or_partial_fit_raises(digits, change, how):
+def test_structural_change_under_warm_start_or_partial_fit_raises(digits, fitted_with, change, how):
     X, _ = digits
     est = AutoencoderTransformer(
-        8, image_shape=(8, 8), max_iter=2, random_state=0, device="cpu", warm_start=True
+        8, max_iter=2, random_state=0, device="cpu", warm_start=True, **fitted_with
     ).fit(X)
     before = est.transform(X)
     name = next(iter(change))
     est.set_params(**change)
-    with pytest.raises(ValueError, match=rf"{name}=.* differs from {name}=.*{how}"):
+    advice = "call fit" if how == "partial_fit" else "set warm_start=False"
+    with pytest.raises(ValueError, match=rf"{name}=.* differs from {name}=.*{how}.*{advice}"):
         est.fit(X) if how == "warm_start" else est.partial_fit(X)
-    assert est.n_components == change.get("n_components", 8)  # parameters untouched
-    assert_array_equal(est.transform(X) if name != "n_components" else before, before)
+    assert est.get_params()[name] == change[name]  # parameters untouched
+    assert_array_equal(est.transform(X), before)  # the fitted model too
     assert est.get_feature_names_out().shape == (8,)
+
+
+@pytest.mark.parametrize(
+    "fitted_with, change",
+    [
+        (DENSE, {"conv_channels": (4, 16)}),  # not used by a dense network
+        (DENSE, {"image_shape": (4, 16)}),
+        (CONV, {"hidden_layer_sizes": (32,)}),
+        (DENSE, {"hidden_layer_sizes": [256]}),  # a list equal to the default tuple
+        (CUSTOM, {"encoder__channels": [4]}),
+    ],
+    ids=lambda value: "-".join(value) if isinstance(value, dict) else None,
+)
+def test_unused_or_equal_structural_parameters_may_change(digits, fitted_with, change):
+    X, _ = digits
+    est = AutoencoderTransformer(
+        8, max_iter=2, random_state=0, device="cpu", warm_start=True, **fitted_with
+    ).fit(X)
+    est.set_params(**change).fit(X)
+    assert est.n_iter_ == 4
+
+
+def test_module_instance_or_orphan_arguments_are_clear_errors(digits):
+    X, _ = digits
+    with pytest.raises(ValueError, match="encoder must be a torch.nn.Module class or a factory"):
+        _vgg(encoder=VGGStyleEncoder()).fit(X)
+    with pytest.raises(ValueError, match="decoder__hidden is set, but decoder=None"):
+        _vgg(decoder__hidden=3).fit(X)
 
 
 def test_non_structural_change_under_warm_start_continues(digits):
@@ -220,3 +255,33 @@ def test_frozen_pretrained_encoder_is_not_trained(digits, tmp_path):
     for name, value in est.module_.encoder[1].state_dict().items():
         assert torch.equal(value, weights[name])
     assert est.loss_curve_[-1] < est.loss_curve_[0]  # the projection and decoder still learn
+
+
+def float64_backbone(**kwargs):
+    return VGGStyleEncoder(**kwargs).double()
+
+
+class KwargsDecoder(MirrorDecoder):
+    """Forwards ``**kwargs``: it must not be handed an n_components it did not name."""
+
+    def __init__(self, n_features, **kwargs):
+        super().__init__(n_components=8, n_features=n_features, **kwargs)
+
+
+def test_factories_in_float64_and_with_catch_all_kwargs(digits):
+    X, _ = digits
+    est = _vgg(encoder=float64_backbone, precision="float64").fit(X.astype(np.float64))
+    assert est.transform(X).shape == (len(X), 8)
+    est = _vgg(decoder=KwargsDecoder, decoder__n_features=64).fit(X)
+    assert est.module_.decoder[0].net[0].in_features == 8
+
+
+def test_same_value_compares_sequences_arrays_and_tensors():
+    from skae._params import same_value
+
+    assert same_value((1, 2), [1, 2])
+    assert same_value(np.arange(3), np.arange(3)) and not same_value(np.arange(3), np.ones(3))
+    assert same_value(torch.ones(2), torch.ones(2)) and not same_value(
+        torch.ones(2), torch.zeros(2)
+    )
+    assert not same_value(np.arange(3), (0, 1, 2)) and not same_value(None, 0)

@@ -202,3 +202,59 @@ def test_engine_never_imports_sklearn():
             else:
                 continue
             assert not any(name.startswith("sklearn") for name in names), path.name
+
+
+def test_labeled_unlabeled_batches_pass_over_unlabeled_and_cycle_labeled():
+    X_labeled = torch.arange(10, dtype=torch.float32)[:, None]
+    y_labeled = torch.arange(10)
+    X_unlabeled = 100 + torch.arange(25, dtype=torch.float32)[:, None]
+    batches = engine.LabeledUnlabeledBatches(
+        X_labeled, y_labeled, X_unlabeled, labeled_batch_size=4, unlabeled_batch_size=8,
+        generator=torch.Generator().manual_seed(0),
+    )  # fmt: skip
+    epoch = list(batches)
+    assert len(epoch) == len(batches) == 4
+    unlabeled_seen = torch.cat([u for _, _, u in epoch]).flatten().tolist()
+    assert sorted(unlabeled_seen) == X_unlabeled.flatten().tolist()  # each once
+    for x, y, _ in epoch:
+        assert torch.equal(x.flatten().long(), y)  # rows and labels shuffled together
+    assert set(torch.cat([y for _, y, _ in epoch]).tolist()) == set(range(10))
+
+
+def test_labeled_unlabeled_batches_without_unlabeled_rows_pass_over_labeled():
+    batches = engine.LabeledUnlabeledBatches(
+        torch.rand(10, 2), torch.zeros(10, dtype=torch.long), torch.rand(0, 2),
+        labeled_batch_size=4, unlabeled_batch_size=16, generator=torch.Generator(),
+    )  # fmt: skip
+    epoch = list(batches)
+    assert [len(x) for x, _, _ in epoch] == [4, 4, 2]
+    assert all(len(u) == 0 for _, _, u in epoch)
+
+
+def test_random_shift_translates_with_zero_fill():
+    image = torch.arange(1, 17, dtype=torch.float32).reshape(1, 16)
+    generator = torch.Generator().manual_seed(0)
+    assert torch.equal(engine.random_shift(image, (1, 4, 4), 0, generator), image)
+    for _ in range(20):
+        shifted = engine.random_shift(image, (1, 4, 4), 1, generator).reshape(4, 4)
+        original = image.reshape(4, 4)
+        nonzero = shifted[shifted != 0]
+        # A translation keeps neighbouring differences: rows differ by 4, columns by 1.
+        assert set(nonzero.tolist()) <= set(original.flatten().tolist())
+        assert len(nonzero) >= 9  # at most one row and one column fall off
+        rows, cols = torch.nonzero(shifted, as_tuple=True)
+        r, c = rows[0], cols[0]
+        assert all(
+            shifted[i, j] == shifted[r, c] + 4 * (i - r) + (j - c)
+            for i, j in zip(rows, cols, strict=True)
+        )
+
+
+def test_random_flip_mirrors_about_half_of_the_images():
+    images = torch.arange(16, dtype=torch.float32).repeat(400, 1)
+    flipped = engine.random_flip(images, (1, 4, 4), torch.Generator().manual_seed(0))
+    mirrored = images[0].reshape(4, 4).flip(-1).flatten()
+    is_mirrored = (flipped == mirrored).all(dim=1)
+    is_same = (flipped == images[0]).all(dim=1)
+    assert (is_mirrored | is_same).all()
+    assert 0.4 < is_mirrored.float().mean() < 0.6

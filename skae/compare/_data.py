@@ -19,11 +19,14 @@ class ComparisonData:
 
     Reducers (PCA, the autoencoders) are fit on all of ``X_train``, unlabeled;
     classifiers see only ``X_labeled`` and ``y_labeled``, a subset of it.
+    ``y_train`` labels every training image, with -1 for the unlabeled ones
+    (the semi-supervised convention), for the estimators that take both.
     ``image_shape`` is the ``(height, width)`` of the images in each row.
     """
 
     dataset: str
     X_train: np.ndarray
+    y_train: np.ndarray
     X_labeled: np.ndarray
     y_labeled: np.ndarray
     X_test: np.ndarray
@@ -104,12 +107,14 @@ def load_comparison_data(
     X_train, y_train = _stratified_subset(X_train, y_train, n_train, "n_train", random_state)
     X_test, y_test = _stratified_subset(X_test, y_test, n_test, "n_test", random_state)
     if labels_per_class is None:
-        X_labeled, y_labeled = X_train, y_train
+        X_labeled, y_labeled, y_semi = X_train, y_train, y_train
     else:
         labeled = _labeled_indices(y_train, labels_per_class, random_state)
         X_labeled, y_labeled = X_train[labeled], y_train[labeled]
+        y_semi = np.full_like(y_train, -1)
+        y_semi[labeled] = y_labeled
     return ComparisonData(
-        dataset, X_train, X_labeled, y_labeled, X_test, y_test, target_names, image_shape
+        dataset, X_train, y_semi, X_labeled, y_labeled, X_test, y_test, target_names, image_shape
     )
 
 

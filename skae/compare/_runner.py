@@ -10,11 +10,14 @@ from sklearn.metrics import accuracy_score
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 
+from skae._pretrained import PretrainedClassifier
 from skae.compare._pipelines import (
     CLASSIFIERS,
+    FINETUNED_REDUCERS,
     REDUCERS,
     choose_scaling,
     make_classifier,
+    make_finetuned,
     make_reducer,
 )
 
@@ -23,9 +26,10 @@ def run_comparison(
     data,
     *,
     reducers=("raw", "pca", "autoencoder", "conv-autoencoder"),
-    classifiers=("svc", "rf", "logreg"),
+    classifiers=("svc", "rf", "logreg", "finetuned"),
     n_components=(16, 32),
     epochs=100,
+    finetune_epochs=30,
     device="auto",
     random_state=0,
     n_jobs=None,
@@ -36,7 +40,12 @@ def run_comparison(
 
     Each reducer is fit once per latent size on all training images
     (unlabeled), then frozen in front of every classifier, which is fit on
-    the labeled images only. Between a learned reducer and the SVC, a
+    the labeled images only: a :class:`~skae.PretrainedClassifier` fitted on
+    all training images with -1 for the unlabeled ones. ``"finetuned"`` is an
+    :class:`~skae.AutoencoderClassifier` with the architecture of each
+    autoencoder reducer (none for ``"raw"`` and ``"pca"``), fitted on the same
+    images and labels: it pretrains for ``epochs`` and fine-tunes for
+    ``finetune_epochs``. Between a learned reducer and the SVC, a
     :class:`~sklearn.preprocessing.StandardScaler` is used when
     cross-validation on the labeled training rows prefers it
     (:func:`choose_scaling`); raw pixels, which share one scale, go to the SVC
@@ -57,14 +66,19 @@ default=all four
         the dense :class:`~skae.AutoencoderTransformer`,
         ``"conv-autoencoder"`` the convolutional one.
 
-    classifiers : sequence of {"svc", "rf", "logreg"}, default=all three
+    classifiers : sequence of {"svc", "rf", "logreg", "finetuned"}, default=all four
         The classifiers placed after each reducer.
 
     n_components : sequence of int, default=(16, 32)
         Latent sizes tried for PCA and the autoencoder.
 
     epochs : int, default=100
-        The autoencoder's training epochs (its ``max_iter``, with ``tol=0``).
+        The autoencoders' training epochs (``max_iter``, with ``tol=0``), and
+        the fine-tuned classifiers' pretraining epochs.
+
+    finetune_epochs : int, default=30
+        The fine-tuned classifiers' fine-tuning epochs (passes over the
+        unlabeled images, or the labeled ones when all are labeled).
 
     device : str, default="auto"
         The autoencoder's ``device``.
@@ -107,7 +121,8 @@ default=all four
     log = log or _print_to_stderr
     n_features = data.X_train.shape[1]
     jobs = [(r, k) for r in reducers for k in ((n_features,) if r == "raw" else n_components)]
-    n_pipelines = len(jobs) * len(classifiers)
+    pairs = [(r, c) for r, _ in jobs for c in classifiers]
+    n_pipelines = sum(c != "finetuned" or r in FINETUNED_REDUCERS for r, c in pairs)
     rows = []
     for reducer_name, k in jobs:
         reducer = make_reducer(
@@ -128,14 +143,23 @@ default=all four
                 reducer_seconds = _timed(reducer.fit, data.X_train)[1]
             log(f"  done in {reducer_seconds:.1f} s")
         for classifier_name in classifiers:
-            classifier = make_classifier(classifier_name, random_state=random_state, n_jobs=n_jobs)
+            if classifier_name == "finetuned" and reducer_name not in FINETUNED_REDUCERS:
+                continue
             step = f"[{len(rows) + 1}/{n_pipelines}] {reducer_name}({k}) + {classifier_name}"
             log(f"{step}: fitting on {len(data.X_labeled)} labeled images ...")
             start = time.perf_counter()
-            scaled = _scaling(reducer, classifier_name, classifier, data, random_state)
-            pipeline = _pipeline(reducer, classifier, scaled)
-            pipeline.fit(data.X_labeled, data.y_labeled)
+            if classifier_name == "finetuned":
+                pipeline, scaled = _finetuned(reducer_name, k, data, epochs, finetune_epochs,
+                                              device, random_state, verbose), False  # fmt: skip
+            else:
+                classifier = make_classifier(
+                    classifier_name, random_state=random_state, n_jobs=n_jobs
+                )
+                scaled = _scaling(reducer, classifier_name, classifier, data, random_state)
+                pipeline = _pipeline(reducer, classifier, scaled, data)
             fit_seconds = time.perf_counter() - start
+            # A fine-tuned classifier pretrains its own autoencoder: no shared reducer fit.
+            shared_seconds = 0.0 if classifier_name == "finetuned" else reducer_seconds
             y_pred, predict_seconds = _timed(pipeline.predict, data.X_test)
             row = {
                 "dataset": data.dataset,
@@ -144,10 +168,12 @@ default=all four
                 "n_components": k,
                 "scaled": scaled or classifier_name == "logreg",
                 "accuracy": accuracy_score(data.y_test, y_pred),
-                "fit_seconds": reducer_seconds + fit_seconds,
+                "fit_seconds": shared_seconds + fit_seconds,
                 "predict_seconds": predict_seconds,
-                "reducer_fit_seconds": reducer_seconds,
-                "epochs_run": getattr(reducer, "n_iter_", None),
+                "reducer_fit_seconds": shared_seconds,
+                "epochs_run": getattr(
+                    pipeline if classifier_name == "finetuned" else reducer, "n_iter_", None
+                ),
                 "n_unlabeled": len(data.X_train) - len(data.X_labeled),
                 "n_labeled": len(data.X_labeled),
                 "n_test": len(data.X_test),
@@ -169,11 +195,30 @@ def _scaling(reducer, classifier_name, classifier, data, random_state):
     return choose_scaling(codes, data.y_labeled, classifier, random_state=random_state)
 
 
-def _pipeline(reducer, classifier, scaled):
-    steps = [] if reducer is None else [("reducer", FrozenEstimator(reducer))]
+def _pipeline(reducer, classifier, scaled, data):
+    """The fitted pipeline: raw pixels to the classifier, or a PretrainedClassifier."""
+    if reducer is None:
+        return Pipeline([("classifier", classifier)]).fit(data.X_labeled, data.y_labeled)
+    transformer = FrozenEstimator(reducer)
     if scaled:
-        steps.append(("scaler", StandardScaler()))
-    return Pipeline([*steps, ("classifier", classifier)])
+        transformer = Pipeline([("reducer", transformer), ("scaler", StandardScaler())])
+    return PretrainedClassifier(transformer, classifier).fit(data.X_train, data.y_train)
+
+
+def _finetuned(reducer_name, k, data, epochs, finetune_epochs, device, random_state, verbose):
+    classifier = make_finetuned(
+        reducer_name,
+        k,
+        pretrain_epochs=epochs,
+        finetune_epochs=finetune_epochs,
+        device=device,
+        random_state=random_state,
+        verbose=verbose,
+        image_shape=data.image_shape,
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        return classifier.fit(data.X_train, data.y_train)
 
 
 def _timed(function, *args):

@@ -5,6 +5,7 @@ loop, the objectives and the device handling, and works on tensors. The
 estimators in ``skae`` adapt it to numpy and scikit-learn's conventions.
 """
 
+from skae.nn._augment import WeakPerturbation, random_flip, random_shift
 from skae.nn._conv import conv_decoder, conv_encoder, downsampled_size
 from skae.nn._dense import dense_decoder, dense_encoder
 from skae.nn._device import (
@@ -21,6 +22,7 @@ from skae.nn._inference import INFERENCE_BATCH_SIZE, map_batches
 from skae.nn._losses import (
     CORRUPTIONS,
     AutoencoderObjective,
+    ClassifierObjective,
     ReconstructionLoss,
     VariationalObjective,
     corrupt,
@@ -29,6 +31,7 @@ from skae.nn._modules import (
     ACTIVATIONS,
     ARCHITECTURES,
     Autoencoder,
+    ClassifierNetwork,
     NetworkSpec,
     VariationalAutoencoder,
     build_autoencoder,
@@ -40,6 +43,8 @@ from skae.nn._training import (
     DivergenceError,
     History,
     InMemoryBatches,
+    LabeledUnlabeledBatches,
+    batch_length,
     evaluate,
     fit_loop,
     run_single_epoch,
@@ -53,15 +58,20 @@ __all__ = [
     "INFERENCE_BATCH_SIZE",
     "Autoencoder",
     "AutoencoderObjective",
+    "ClassifierNetwork",
+    "ClassifierObjective",
     "DivergenceError",
     "EpochLogger",
     "History",
     "InMemoryBatches",
+    "LabeledUnlabeledBatches",
     "NetworkSpec",
     "ReconstructionLoss",
     "VariationalAutoencoder",
     "VariationalObjective",
+    "WeakPerturbation",
     "as_tensor",
+    "batch_length",
     "build_autoencoder",
     "build_seeded",
     "caller_thread_limit",
@@ -78,6 +88,8 @@ __all__ = [
     "loads",
     "make_generator",
     "map_batches",
+    "random_flip",
+    "random_shift",
     "resolve_device",
     "run_single_epoch",
     "thread_limit",

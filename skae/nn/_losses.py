@@ -9,7 +9,7 @@ the model is in training mode, so validation and inference are clean.
 import torch
 from torch.nn import functional as F
 
-CORRUPTIONS = ("gaussian", "masking")
+CORRUPTIONS = ("gaussian", "masking", "cutout")
 
 
 class ReconstructionLoss:
@@ -44,25 +44,34 @@ class ReconstructionLoss:
         return torch.sigmoid(decoded) if self.kind == "bce" else decoded
 
 
-def corrupt(x, kind, level, generator):
+def corrupt(x, kind, level, generator, image_shape=None):
     """A corrupted copy of the batch ``x``, for denoising autoencoders.
 
     Parameters
     ----------
     x : torch.Tensor
         The clean batch.
-    kind : {"gaussian", "masking"}
+    kind : {"gaussian", "masking", "cutout"}
         ``"gaussian"`` adds noise of standard deviation ``level``;
-        ``"masking"`` sets each value to 0 with probability ``level``.
+        ``"masking"`` sets each value to 0 with probability ``level``;
+        ``"cutout"`` sets a square of each image to 0, of side ``level``
+        times the image's shorter side, centred anywhere in the image (so it
+        may be clipped by the border), as in DeVries and Taylor (2017).
     level : float
-        The noise's standard deviation, or the masked fraction.
+        The noise's standard deviation, the masked fraction, or the
+        square's relative side.
     generator : torch.Generator
         The source of randomness, on ``x``'s device.
+    image_shape : tuple of int, default=None
+        ``(channels, height, width)`` of the flat rows; needed by
+        ``"cutout"``.
 
     Returns
     -------
     torch.Tensor
     """
+    if kind == "cutout":
+        return _cutout(x, level, generator, image_shape)
     if kind == "gaussian":
         noise = torch.randn(x.shape, generator=generator, device=x.device, dtype=x.dtype)
         return x + level * noise
@@ -72,18 +81,38 @@ def corrupt(x, kind, level, generator):
     raise ValueError(f"Unknown corruption {kind!r}; choose from {CORRUPTIONS}.")
 
 
+def _cutout(x, level, generator, image_shape):
+    if image_shape is None:
+        raise ValueError("corruption='cutout' needs image_shape.")
+    channels, height, width = image_shape
+    side = max(1, round(level * min(height, width)))
+    centres = torch.rand((2, len(x)), generator=generator, device=x.device)
+    top = (centres[0] * height).long() - side // 2
+    left = (centres[1] * width).long() - side // 2
+    rows = torch.arange(height, device=x.device)
+    columns = torch.arange(width, device=x.device)
+    inside_rows = (rows >= top[:, None]) & (rows < top[:, None] + side)
+    inside_columns = (columns >= left[:, None]) & (columns < left[:, None] + side)
+    hole = inside_rows[:, :, None] & inside_columns[:, None, :]
+    images = x.view(len(x), channels, height, width)
+    return (images * ~hole[:, None]).reshape(len(x), -1)
+
+
 class _Objective:
-    def __init__(self, reconstruction, *, corruption, corruption_level, generator):
+    def __init__(self, reconstruction, *, corruption, corruption_level, generator, image_shape):
         self.reconstruction = reconstruction
         self.corruption = corruption
         self.corruption_level = corruption_level
         self.generator = generator
+        self.image_shape = image_shape
 
     def _inputs(self, model, batch):
         """The batch the encoder sees: corrupted while training, else clean."""
         if self.corruption is None or not model.training:
             return batch
-        return corrupt(batch, self.corruption, self.corruption_level, self.generator)
+        return corrupt(
+            batch, self.corruption, self.corruption_level, self.generator, self.image_shape
+        )
 
 
 class AutoencoderObjective(_Objective):
@@ -99,26 +128,32 @@ class AutoencoderObjective(_Objective):
     corruption_level : float, default=0.0
         See :func:`corrupt`.
     sparsity : float, default=0.0
-        Weight of the mean absolute code value added to the loss.
+        Weight of the mean absolute code value added to the training loss
+        (not to the evaluation loss, which is the reconstruction error).
     generator : torch.Generator, default=None
         Randomness for the corruption.
+    image_shape : tuple of int, default=None
+        ``(channels, height, width)``, for ``corruption="cutout"``.
     """
 
     def __init__(
-        self, reconstruction, *, corruption=None, corruption_level=0.0, sparsity=0.0, generator=None
-    ):
+        self, reconstruction, *, corruption=None, corruption_level=0.0, sparsity=0.0,
+        generator=None, image_shape=None,
+    ):  # fmt: skip
         super().__init__(
             reconstruction,
             corruption=corruption,
             corruption_level=corruption_level,
             generator=generator,
+            image_shape=image_shape,
         )
         self.sparsity = sparsity
 
     def __call__(self, model, batch):
         code = model.encode(self._inputs(model, batch))
         loss = self.reconstruction.elementwise(model.decoder(code), batch).mean()
-        if self.sparsity:
+        if self.sparsity and model.training:
+            # A training penalty only: validation monitors the reconstruction, like score.
             loss = loss + self.sparsity * code.abs().mean()
         return loss
 
@@ -146,14 +181,20 @@ class VariationalObjective(_Objective):
         As in :class:`AutoencoderObjective`.
     generator : torch.Generator
         Randomness for the sampled codes (and the corruption).
+    image_shape : tuple of int, default=None
+        ``(channels, height, width)``, for ``corruption="cutout"``.
     """
 
-    def __init__(self, reconstruction, *, beta, corruption=None, corruption_level=0.0, generator):
+    def __init__(
+        self, reconstruction, *, beta, corruption=None, corruption_level=0.0, generator,
+        image_shape=None,
+    ):  # fmt: skip
         super().__init__(
             reconstruction,
             corruption=corruption,
             corruption_level=corruption_level,
             generator=generator,
+            image_shape=image_shape,
         )
         self.beta = beta
 
@@ -175,3 +216,113 @@ class VariationalObjective(_Objective):
     def _per_sample(self, decoded, x, mean, log_var):
         kl = 0.5 * (log_var.exp() + mean.square() - 1.0 - log_var).sum(dim=1)
         return self.reconstruction.per_sample(decoded, x) + self.beta * kl / x.shape[1]
+
+
+class ClassifierObjective:
+    """Cross-entropy on labeled rows, with optional semi-supervised signals.
+
+    Training batches are ``(X_labeled, y_labeled, X_unlabeled)`` (see
+    :class:`LabeledUnlabeledBatches`); evaluation batches are ``(X, y)``, on
+    which the loss is the plain cross-entropy of the clean rows.
+
+    While training, ``perturb`` (if given) perturbs every row the network
+    sees, and the signals add to the labeled rows' cross-entropy:
+
+    - ``reconstruction_weight`` times the reconstruction loss of every row
+      seen, labeled and unlabeled, through the autoencoder;
+    - ``consistency_weight`` times the squared distance between the class
+      probabilities of two independent perturbations of each unlabeled row;
+    - with ``pseudo_label_threshold``, the cross-entropy of the second
+      perturbation against the class the first one predicts, for the rows
+      predicted with at least that probability (as in FixMatch). The second
+      perturbation is corrupted too when ``corruption`` is given, so the
+      pseudo-labels come from a weak view and are enforced on a strong one.
+
+    Parameters
+    ----------
+    reconstruction : ReconstructionLoss
+        For the reconstruction signal.
+    reconstruction_weight, consistency_weight : float, default=0.0
+        Weights of those signals (0 turns them off).
+    pseudo_label_threshold : float or None, default=None
+        Confidence above which an unlabeled row's prediction becomes its
+        label; None turns pseudo-labels off.
+    perturb : callable or None, default=None
+        ``perturb(x, generator) -> x``, e.g. :class:`WeakPerturbation`.
+    corruption : {"gaussian", "masking"} or None, default=None
+        Extra corruption of the second view (see :func:`corrupt`).
+    corruption_level : float, default=0.0
+        See :func:`corrupt`.
+    generator : torch.Generator, default=None
+        Randomness of the perturbations.
+    image_shape : tuple of int, default=None
+        ``(channels, height, width)``, for ``corruption="cutout"``.
+    """
+
+    def __init__(
+        self,
+        reconstruction,
+        *,
+        reconstruction_weight=0.0,
+        consistency_weight=0.0,
+        pseudo_label_threshold=None,
+        perturb=None,
+        corruption=None,
+        corruption_level=0.0,
+        generator=None,
+        image_shape=None,
+    ):
+        self.reconstruction = reconstruction
+        self.image_shape = image_shape
+        self.reconstruction_weight = reconstruction_weight
+        self.consistency_weight = consistency_weight
+        self.pseudo_label_threshold = pseudo_label_threshold
+        self.perturb = perturb
+        self.corruption = corruption
+        self.corruption_level = corruption_level
+        self.generator = generator
+
+    def __call__(self, model, batch):
+        if not model.training:
+            X, y = batch
+            return F.cross_entropy(model(X), y)
+        X_labeled, y_labeled, X_unlabeled = batch
+        X_labeled = self._view(X_labeled)
+        code = model.encode(X_labeled)
+        loss = F.cross_entropy(model.head(code), y_labeled)
+        seen, codes = [X_labeled], [code]
+        if len(X_unlabeled) and (self.consistency_weight or self.pseudo_label_threshold):
+            first, second = self._view(X_unlabeled), self._view(X_unlabeled)
+            if self.corruption is not None:
+                second = corrupt(
+                    second, self.corruption, self.corruption_level, self.generator,
+                    self.image_shape,
+                )  # fmt: skip
+            first_code, second_code = model.encode(first), model.encode(second)
+            first_logits, second_logits = model.head(first_code), model.head(second_code)
+            loss = loss + self._unlabeled_loss(first_logits, second_logits)
+            seen.append(first)
+            codes.append(first_code)
+        elif len(X_unlabeled) and self.reconstruction_weight:
+            seen.append(self._view(X_unlabeled))
+            codes.append(model.encode(seen[-1]))
+        if self.reconstruction_weight:
+            decoded = model.autoencoder.decoder(torch.cat(codes))
+            error = self.reconstruction.elementwise(decoded, torch.cat(seen)).mean()
+            loss = loss + self.reconstruction_weight * error
+        return loss
+
+    def _view(self, X):
+        return X if self.perturb is None else self.perturb(X, self.generator)
+
+    def _unlabeled_loss(self, first_logits, second_logits):
+        loss = 0.0
+        if self.consistency_weight:
+            difference = first_logits.softmax(dim=1) - second_logits.softmax(dim=1)
+            loss = loss + self.consistency_weight * difference.square().sum(dim=1).mean()
+        if self.pseudo_label_threshold is not None:
+            confidence, pseudo_labels = first_logits.detach().softmax(dim=1).max(dim=1)
+            confident = (confidence >= self.pseudo_label_threshold).to(second_logits.dtype)
+            per_row = F.cross_entropy(second_logits, pseudo_labels, reduction="none")
+            loss = loss + (confident * per_row).mean()
+        return loss

@@ -18,6 +18,7 @@ __all__ = [
     "ACTIVATIONS",
     "ARCHITECTURES",
     "Autoencoder",
+    "ClassifierNetwork",
     "NetworkSpec",
     "VariationalAutoencoder",
     "build_autoencoder",
@@ -75,6 +76,34 @@ class VariationalAutoencoder(Autoencoder):
     def encode(self, x):
         """The posterior mean of the code of ``x``."""
         return self.posterior(x)[0]
+
+
+class ClassifierNetwork(nn.Module):
+    """An autoencoder with a linear softmax head on its code; ``forward`` gives logits.
+
+    Parameters
+    ----------
+    autoencoder : Autoencoder
+        Its encoder makes the code the head classifies; its decoder serves
+        pretraining and the reconstruction signal.
+    n_components : int
+        Width of the code.
+    n_classes : int
+        Number of classes.
+    """
+
+    def __init__(self, autoencoder, n_components, n_classes):
+        super().__init__()
+        self.autoencoder = autoencoder
+        self.head = nn.Linear(n_components, n_classes)
+
+    def encode(self, x):
+        """The code of ``x``."""
+        return self.autoencoder.encode(x)
+
+    def forward(self, x):
+        """Class logits of ``x``."""
+        return self.head(self.encode(x))
 
 
 @dataclass(frozen=True)
@@ -172,11 +201,13 @@ def _dry_run(module, shape, role):
     Evaluation mode keeps batch-norm statistics untouched; the module's mode is
     restored afterwards.
     """
+    parameter = next(module.parameters(), None)
+    like = {"dtype": parameter.dtype, "device": parameter.device} if parameter is not None else {}
     was_training = module.training
     module.eval()
     try:
         with torch.no_grad():
-            return module(torch.zeros(shape))
+            return module(torch.zeros(shape, **like))
     except Exception as exc:
         raise ValueError(
             f"The {role} failed on a batch of shape {tuple(shape)}: {exc}. Check its "

@@ -24,7 +24,7 @@ class DivergenceError(FloatingPointError):
 
 
 class InMemoryBatches:
-    """Mini-batches of a tensor that lives on the training device.
+    """Mini-batches of tensors that live on the training device.
 
     Each epoch draws one permutation from ``generator`` and gathers the data
     once into that order, so every batch is a contiguous slice: one large
@@ -32,8 +32,9 @@ class InMemoryBatches:
 
     Parameters
     ----------
-    X : torch.Tensor of shape (n_samples, ...)
-        The data, already on the training device.
+    X : torch.Tensor of shape (n_samples, ...) or tuple of them
+        The data, already on the training device. A tuple (e.g. inputs and
+        labels) is shuffled alike and batched into tuples.
     batch_size : int
         Samples per batch; the last batch of an epoch may be smaller.
     shuffle : bool
@@ -49,15 +50,71 @@ class InMemoryBatches:
         self.generator = generator
 
     def __len__(self):
-        return math.ceil(len(self.X) / self.batch_size)
+        return math.ceil(batch_length(self.X) / self.batch_size)
 
     def __iter__(self):
-        X = self.X
+        tensors = self.X if isinstance(self.X, tuple) else (self.X,)
         if self.shuffle:
-            order = torch.randperm(len(X), generator=self.generator)
-            X = X[order.to(X.device)]
-        for start in range(0, len(X), self.batch_size):
-            yield X[start : start + self.batch_size]
+            order = torch.randperm(len(tensors[0]), generator=self.generator)
+            tensors = tuple(t[order.to(t.device)] for t in tensors)
+        for start in range(0, len(tensors[0]), self.batch_size):
+            batch = tuple(t[start : start + self.batch_size] for t in tensors)
+            yield batch if isinstance(self.X, tuple) else batch[0]
+
+
+class LabeledUnlabeledBatches:
+    """Batches of labeled and unlabeled rows side by side, for semi-supervised training.
+
+    Every batch is a tuple ``(X_labeled_batch, y_labeled_batch,
+    X_unlabeled_batch)``. An epoch is one pass over the unlabeled rows (or
+    over the labeled ones if there are no unlabeled rows); the labeled rows
+    are reshuffled and cycled as often as that takes, so that every step sees
+    labeled rows even when they are scarce.
+
+    Parameters
+    ----------
+    X_labeled, y_labeled : torch.Tensor
+        The labeled rows and their class indices, on the training device.
+    X_unlabeled : torch.Tensor
+        The unlabeled rows (possibly none), on the training device.
+    labeled_batch_size, unlabeled_batch_size : int
+        Rows of each kind per batch.
+    generator : torch.Generator
+        A CPU generator for the permutations.
+    """
+
+    def __init__(
+        self, X_labeled, y_labeled, X_unlabeled, *, labeled_batch_size, unlabeled_batch_size,
+        generator,
+    ):  # fmt: skip
+        self.labeled = InMemoryBatches(
+            (X_labeled, y_labeled), labeled_batch_size, shuffle=True, generator=generator
+        )
+        self.unlabeled = InMemoryBatches(
+            X_unlabeled, unlabeled_batch_size, shuffle=True, generator=generator
+        )
+
+    def __len__(self):
+        return len(self.unlabeled) if batch_length(self.unlabeled.X) else len(self.labeled)
+
+    def __iter__(self):
+        labeled = self._cycle_labeled()
+        if not batch_length(self.unlabeled.X):
+            empty = self.unlabeled.X
+            for _ in range(len(self)):
+                yield (*next(labeled), empty)
+            return
+        for X_unlabeled in self.unlabeled:
+            yield (*next(labeled), X_unlabeled)
+
+    def _cycle_labeled(self):
+        while True:
+            yield from self.labeled
+
+
+def batch_length(batch):
+    """Rows in a batch: a tensor's length, or the first tensor's of a tuple."""
+    return len(batch[0]) if isinstance(batch, tuple) else len(batch)
 
 
 @dataclass
@@ -165,9 +222,9 @@ def run_single_epoch(model, objective, optimizer, batches, *, interrupt, logger)
     loss_sum = None
     n_seen = 0
     for batch in batches:
-        weighted = train_step(model, objective, optimizer, batch) * len(batch)
+        weighted = train_step(model, objective, optimizer, batch) * batch_length(batch)
         loss_sum = weighted if loss_sum is None else loss_sum + weighted
-        n_seen += len(batch)
+        n_seen += batch_length(batch)
         logger.batch_end()
         if interrupt.requested:
             break
@@ -196,8 +253,8 @@ def evaluate(model, objective, batches):
     n_seen = 0
     with torch.inference_mode():
         for batch in batches:
-            loss_sum += objective(model, batch).item() * len(batch)
-            n_seen += len(batch)
+            loss_sum += objective(model, batch).item() * batch_length(batch)
+            n_seen += batch_length(batch)
     return loss_sum / n_seen
 
 

@@ -1,0 +1,609 @@
+"""AutoencoderClassifier: pretrain an autoencoder, then fine-tune its encoder to classify."""
+
+from numbers import Integral, Real
+
+import numpy as np
+import torch
+from sklearn.base import (
+    ClassifierMixin,
+    ClassNamePrefixFeaturesOutMixin,
+    TransformerMixin,
+    _fit_context,
+)
+from sklearn.model_selection import train_test_split
+from sklearn.utils._param_validation import Interval
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from skae import nn as engine
+from skae._base import BaseAutoencoder, _local_random_state, _restore_state_on_failure
+from skae._docstrings import fill_doc
+from skae.metrics import is_labeled, labeled_accuracy_score
+
+
+@fill_doc
+class AutoencoderClassifier(
+    ClassNamePrefixFeaturesOutMixin, ClassifierMixin, TransformerMixin, BaseAutoencoder
+):
+    """Classifier that pretrains an autoencoder, then fine-tunes its encoder.
+
+    ``fit`` first trains an autoencoder to reconstruct every row of ``X``
+    (``pretrain_iter`` epochs), labeled or not, then trains its encoder
+    together with a linear softmax head on the code to minimise the
+    cross-entropy of the labeled rows (``max_iter`` epochs). Rows labeled -1
+    are **unlabeled**, the convention of :mod:`sklearn.semi_supervised`: they
+    join pretraining and the semi-supervised signals of fine-tuning, never the
+    cross-entropy, and never appear in ``classes_``.
+
+    Fine-tuning can learn from the unlabeled rows too, each signal switched
+    on by its own parameter: reconstruction of every row
+    (``reconstruction_weight``), consistency between two random perturbations
+    of an unlabeled image (``consistency_weight``), and confident
+    pseudo-labels (``pseudo_label_threshold``). The perturbations
+    (``augment_*``) are drawn on the fly from the estimator's own generator
+    while training, never at ``predict``.
+
+    Read more in the :ref:`User Guide <autoencoder_classifier>`.
+
+    Parameters
+    ----------
+    {{n_components}}
+
+    {{architecture}}
+
+    {{image_shape}}
+
+    {{hidden_layer_sizes}}
+
+    {{conv_channels}}
+
+    {{activation}}
+
+    {{encoder}}
+
+    {{decoder}}
+
+    {{loss}}
+
+    corruption : {"gaussian", "masking", "cutout"}, default=None
+        Corrupt the inputs of pretraining (a denoising autoencoder), and the
+        second perturbation of each unlabeled row in fine-tuning, on which
+        the pseudo-labels of the first are enforced (as FixMatch enforces
+        them on a strongly augmented view). None corrupts nothing.
+
+    {{corruption_level}}
+
+    pretrain_iter : int, default=20
+        Epochs of autoencoder pretraining on all rows before fine-tuning; 0
+        skips pretraining. The ``tol`` / ``n_iter_no_change`` rule applies.
+
+    reconstruction_weight : float, default=0.0
+        Weight of the reconstruction loss of every row seen, labeled and
+        unlabeled, kept as an auxiliary loss during fine-tuning; 0 turns it
+        off.
+
+    consistency_weight : float, default=0.0
+        Weight of the squared distance between the class probabilities of
+        two independent perturbations of each unlabeled row; 0 turns it off.
+        Needs perturbations (``augment_*``) to be useful.
+
+    pseudo_label_threshold : float, default=None
+        When set, an unlabeled row whose predicted class probability (on its
+        first perturbation) reaches this value is trained on as if labeled
+        with that class (on its second, corrupted perturbation). None turns
+        pseudo-labels off.
+
+    unlabeled_ratio : int, default=4
+        Unlabeled rows per labeled row in each fine-tuning step, when a
+        semi-supervised signal uses them.
+
+    augment_shift : int, default=0
+        Largest random translation, in pixels, applied to the images seen in
+        fine-tuning; needs ``image_shape``. 0 turns it off.
+
+    augment_flip : bool, default=False
+        Mirror the images seen in fine-tuning left-right with probability
+        1/2; needs ``image_shape``.
+
+    augment_noise : float, default=0.0
+        Standard deviation of Gaussian noise added to the rows seen in
+        fine-tuning; 0 turns it off.
+
+    {{learning_rate_init}}
+
+    {{alpha}}
+
+    batch_size : int or "auto", default="auto"
+        Rows per pretraining step, and labeled rows per fine-tuning step.
+        ``"auto"`` is ``min(256, n_samples)`` for pretraining and
+        ``min(64, n_labeled)`` for fine-tuning.
+
+    max_iter : int, default=100
+        Maximum number of fine-tuning epochs. An epoch is a pass over the
+        unlabeled rows when a semi-supervised signal uses them (the labeled
+        rows are cycled as often as that takes), else over the labeled rows.
+
+    {{shuffle}}
+
+    {{tol}}
+
+    early_stopping : bool, default=False
+        Whether to hold out ``validation_fraction`` of the labeled rows
+        (stratified), monitor their cross-entropy during fine-tuning, stop
+        when it stops improving and restore the best epoch's weights.
+
+    {{validation_fraction}}
+
+    {{n_iter_no_change}}
+
+    {{device}}
+
+    {{precision}}
+
+    {{random_state}}
+
+    {{verbose}}
+
+    warm_start : bool, default=False
+        When True, ``fit`` continues fine-tuning the previous network
+        without pretraining again. The network's structure and the classes
+        cannot change then: a changed value raises ``ValueError``.
+
+    {{module_params}}
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+        The class labels, from the labeled rows.
+
+    module_ : skae.nn.ClassifierNetwork
+        The trained network: ``autoencoder`` (with ``encoder`` and
+        ``decoder``) and the linear ``head``.
+
+    optimizer_ : torch.optim.Adam
+        The fine-tuning optimizer, whose state ``warm_start`` carries on.
+
+    {{device_}}
+
+    {{image_shape_}}
+
+    pretrain_loss_curve_ : list of float
+        Mean reconstruction loss of each pretraining epoch; empty without
+        pretraining.
+
+    n_iter_ : int
+        Number of fine-tuning epochs run, counting warm-started fits.
+
+    loss_curve_ : list of float
+        Mean fine-tuning loss (cross-entropy plus the enabled signals) of
+        each epoch.
+
+    best_loss_ : float or None
+        The lowest fine-tuning loss; None with ``early_stopping``.
+
+    validation_scores_ : list of float or None
+        Negative validation cross-entropy of each fine-tuning epoch (greater
+        is better); None without ``early_stopping``.
+
+    best_validation_score_ : float or None
+        The best entry of ``validation_scores_``, whose weights were
+        restored; None without ``early_stopping``.
+
+    n_features_in_ : int
+        Number of features seen during :term:`fit`.
+
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
+        Names of features seen during :term:`fit`. Defined only when `X`
+        has feature names that are all strings.
+
+    See Also
+    --------
+    AutoencoderTransformer : The autoencoder alone, as a transformer.
+    PretrainedClassifier : Unlabeled pretraining for any scikit-learn classifier.
+    sklearn.semi_supervised.SelfTrainingClassifier : Pseudo-labels for any classifier.
+
+    Notes
+    -----
+    Unlabeled rows carry the integer label -1, so integer class labels
+    cannot include -1. String labels work in an array of dtype object, with
+    the integer -1 for unlabeled rows, as in
+    :class:`~sklearn.semi_supervised.SelfTrainingClassifier`; a plain numpy
+    string array is entirely labeled, and a string ``"-1"`` is refused.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.datasets import load_digits
+    >>> from skae import AutoencoderClassifier
+    >>> X, y = load_digits(return_X_y=True)
+    >>> y_scarce = np.where(np.arange(len(y)) % 10 == 0, y, -1)  # 10% labeled
+    >>> clf = AutoencoderClassifier(
+    ...     16, pretrain_iter=5, max_iter=5, random_state=0
+    ... ).fit(X / 16, y_scarce)
+    >>> clf.classes_
+    array([0, 1, 2, 3, 4, 5, 6, 7, 8, 9])
+    >>> clf.predict_proba(X[:2] / 16).shape
+    (2, 10)
+    """
+
+    _parameter_constraints: dict = {
+        **BaseAutoencoder._parameter_constraints,
+        "pretrain_iter": [Interval(Integral, 0, None, closed="left")],
+        "reconstruction_weight": [Interval(Real, 0, None, closed="left")],
+        "consistency_weight": [Interval(Real, 0, None, closed="left")],
+        "pseudo_label_threshold": [None, Interval(Real, 0, 1, closed="right")],
+        "unlabeled_ratio": [Interval(Integral, 1, None, closed="left")],
+        "augment_shift": [Interval(Integral, 0, None, closed="left")],
+        "augment_flip": ["boolean"],
+        "augment_noise": [Interval(Real, 0, None, closed="left")],
+    }
+
+    def __init__(
+        self,
+        n_components=32,
+        *,
+        architecture="dense",
+        image_shape=None,
+        hidden_layer_sizes=(256,),
+        conv_channels=(32, 64),
+        activation="relu",
+        encoder=None,
+        decoder=None,
+        loss="mse",
+        corruption=None,
+        corruption_level=0.1,
+        pretrain_iter=20,
+        reconstruction_weight=0.0,
+        consistency_weight=0.0,
+        pseudo_label_threshold=None,
+        unlabeled_ratio=4,
+        augment_shift=0,
+        augment_flip=False,
+        augment_noise=0.0,
+        learning_rate_init=1e-3,
+        alpha=1e-4,
+        batch_size="auto",
+        max_iter=100,
+        shuffle=True,
+        tol=1e-4,
+        early_stopping=False,
+        validation_fraction=0.1,
+        n_iter_no_change=10,
+        device="auto",
+        precision="float32",
+        random_state=None,
+        verbose=0,
+        warm_start=False,
+        **module_params,
+    ):
+        self.n_components = n_components
+        self.architecture = architecture
+        self.image_shape = image_shape
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.conv_channels = conv_channels
+        self.activation = activation
+        self.encoder = encoder
+        self.decoder = decoder
+        self.loss = loss
+        self.corruption = corruption
+        self.corruption_level = corruption_level
+        self.pretrain_iter = pretrain_iter
+        self.reconstruction_weight = reconstruction_weight
+        self.consistency_weight = consistency_weight
+        self.pseudo_label_threshold = pseudo_label_threshold
+        self.unlabeled_ratio = unlabeled_ratio
+        self.augment_shift = augment_shift
+        self.augment_flip = augment_flip
+        self.augment_noise = augment_noise
+        self.learning_rate_init = learning_rate_init
+        self.alpha = alpha
+        self.batch_size = batch_size
+        self.max_iter = max_iter
+        self.shuffle = shuffle
+        self.tol = tol
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.n_iter_no_change = n_iter_no_change
+        self.device = device
+        self.precision = precision
+        self.random_state = random_state
+        self.verbose = verbose
+        self.warm_start = warm_start
+        self._set_module_params(module_params)
+
+    # --------------------------------------------------------------- fitting
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y):
+        """Pretrain the autoencoder on all rows, then fine-tune it to classify.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training data, labeled and unlabeled rows together.
+
+        y : array-like of shape (n_samples,)
+            Class labels; -1 marks an unlabeled row.
+
+        Returns
+        -------
+        self : object
+            The fitted classifier.
+        """
+        first_pass = not (self.warm_start and hasattr(self, "module_"))
+        with _restore_state_on_failure(self):
+            self._check_extra_params()
+            X, y = validate_data(self, X, y, dtype=[np.float64, np.float32], reset=first_pass)
+            self._check_input_range(X)
+            labeled = is_labeled(y)
+            check_classification_targets(y[labeled])
+            classes, y_index = np.unique(y[labeled], return_inverse=True)
+            if len(classes) < 2:
+                raise ValueError(
+                    f"{type(self).__name__} needs labeled rows of at least 2 classes; "
+                    f"got {len(classes)} class(es) among {labeled.sum()} labeled rows."
+                )
+            if not first_pass:
+                self._check_structure_unchanged("warm_start")
+                if not np.array_equal(classes, self.classes_):
+                    raise ValueError(
+                        f"warm_start=True needs the classes of the first fit, "
+                        f"{list(self.classes_)}; got {list(classes)}."
+                    )
+            self._check_augmentation()
+            if first_pass:
+                self._rng = _local_random_state(self.random_state)
+            seeds = self._rng.randint(np.iinfo(np.int32).max, size=4)
+            module, optimizer, pretrain_history, spec, history = self._train_network(
+                X, labeled, y_index, classes, first_pass, seeds
+            )
+        self._store_fit(module, optimizer, engine.resolve_device(self.device), history, spec)
+        self._n_features_out = self.n_components
+        self.classes_ = classes
+        if spec is not None:
+            self.pretrain_loss_curve_ = pretrain_history
+        self._warn_about_stop(history.stop_reason, incremental=False)
+        return self
+
+    def _train_network(self, X, labeled, y_index, classes, first_pass, seeds):
+        seed_init, seed_shuffle, seed_draws, seed_split = (int(seed) for seed in seeds)
+        device = engine.resolve_device(self.device)
+        dtype = engine.torch_dtype(self.precision)
+        n_features = X.shape[1]
+        spec = pretrain_history = None
+        if first_pass:
+            spec = self._network_spec(n_features)
+            module = self._new_network(spec, seed_init, device, dtype, n_classes=len(classes))
+            pretrain_history = self._pretrain(
+                module, X, device, dtype, seed_shuffle, seed_draws, spec.image_shape
+            )
+        X_labeled, y_labeled = X[labeled], y_index
+        X_val = y_val = None
+        if self.early_stopping:
+            X_labeled, X_val, y_labeled, y_val = self._validation_split_labeled(
+                X_labeled, y_labeled, seed_split
+            )
+        batch_size = self._labeled_batch_size(len(X_labeled))
+        weight_decay = self._weight_decay(batch_size, n_features)
+        if first_pass:
+            optimizer = self._make_optimizer(module, weight_decay)
+        else:
+            module, optimizer = self._copy_network(device, dtype, weight_decay)
+        uses_unlabeled = bool(
+            self.reconstruction_weight
+            or self.consistency_weight
+            or self.pseudo_label_threshold is not None
+        )
+        X_unlabeled = X[~labeled] if uses_unlabeled else X[:0]
+        generator = torch.Generator().manual_seed(seed_shuffle)
+        batches = engine.LabeledUnlabeledBatches(
+            engine.as_tensor(X_labeled, dtype=dtype, device=device),
+            torch.as_tensor(y_labeled, dtype=torch.long, device=device),
+            engine.as_tensor(X_unlabeled, dtype=dtype, device=device),
+            labeled_batch_size=batch_size,
+            unlabeled_batch_size=batch_size * self.unlabeled_ratio,
+            generator=generator,
+        )
+        validation_batches = None
+        if X_val is not None:
+            validation_batches = engine.InMemoryBatches(
+                (
+                    engine.as_tensor(X_val, dtype=dtype, device=device),
+                    torch.as_tensor(y_val, dtype=torch.long, device=device),
+                ),
+                engine.INFERENCE_BATCH_SIZE,
+                shuffle=False,
+                generator=None,
+            )
+        image_shape = spec.image_shape if first_pass else self.image_shape_
+        history = self._train(
+            module,
+            self._fine_tuning_objective(engine.make_generator(seed_draws + 1, device), image_shape),
+            optimizer,
+            batches,
+            validation_batches=validation_batches,
+            max_iter=self.max_iter,
+            n_features=n_features,
+            batch_size=batch_size * (1 + (self.unlabeled_ratio if uses_unlabeled else 0)),
+        )
+        return module, optimizer, pretrain_history, spec, history
+
+    def _pretrain(self, module, X, device, dtype, seed_shuffle, seed_draws, image_shape):
+        """Train the autoencoder half on every row; returns its loss curve."""
+        if self.pretrain_iter == 0:
+            return []
+        batch_size = self._batch_size(len(X))
+        weight_decay = BaseAutoencoder._weight_decay(self, batch_size, X.shape[1])
+        optimizer = self._make_optimizer(module.autoencoder, weight_decay)
+        objective = engine.AutoencoderObjective(
+            self._reconstruction_loss(),
+            corruption=self.corruption,
+            corruption_level=self.corruption_level,
+            generator=engine.make_generator(seed_draws, device),
+            image_shape=image_shape,
+        )
+        batches = engine.InMemoryBatches(
+            engine.as_tensor(X, dtype=dtype, device=device),
+            batch_size,
+            shuffle=self.shuffle,
+            generator=torch.Generator().manual_seed(seed_shuffle + 1),
+        )
+        history = self._train(
+            module.autoencoder,
+            objective,
+            optimizer,
+            batches,
+            max_iter=self.pretrain_iter,
+            n_features=X.shape[1],
+            batch_size=batch_size,
+        )
+        return history.loss_curve
+
+    def _new_network(self, spec, seed, device, dtype, *, n_classes):
+        def build():
+            autoencoder = self._build_network(spec)
+            return engine.ClassifierNetwork(autoencoder, spec.n_components, n_classes)
+
+        return engine.build_seeded(build, seed=seed, device=device, dtype=dtype)
+
+    def _fine_tuning_objective(self, generator, image_shape):
+        perturb = None
+        if self.augment_shift or self.augment_flip or self.augment_noise:
+            perturb = engine.WeakPerturbation(
+                image_shape,
+                max_shift=self.augment_shift,
+                flip=self.augment_flip,
+                noise=self.augment_noise,
+            )
+        return engine.ClassifierObjective(
+            self._reconstruction_loss(),
+            reconstruction_weight=self.reconstruction_weight,
+            consistency_weight=self.consistency_weight,
+            pseudo_label_threshold=self.pseudo_label_threshold,
+            perturb=perturb,
+            corruption=self.corruption,
+            corruption_level=self.corruption_level,
+            generator=generator,
+            image_shape=image_shape,
+        )
+
+    def _check_augmentation(self):
+        if (self.augment_shift or self.augment_flip) and self.image_shape is None:
+            raise ValueError(
+                "augment_shift and augment_flip move pixels, so they need image_shape, "
+                "e.g. image_shape=(28, 28)."
+            )
+
+    def _validation_split_labeled(self, X, y, seed):
+        n_classes = len(np.unique(y))
+        n_val = int(np.ceil(self.validation_fraction * len(X)))
+        if n_val < n_classes or len(X) - n_val < n_classes:
+            raise ValueError(
+                f"early_stopping needs at least one labeled row of each of the {n_classes} "
+                f"classes on both sides of the validation split, but "
+                f"validation_fraction={self.validation_fraction} of {len(X)} labeled "
+                "rows cannot give that."
+            )
+        return train_test_split(X, y, test_size=n_val, stratify=y, random_state=seed)
+
+    def _labeled_batch_size(self, n_labeled):
+        if self.batch_size == "auto":
+            return min(64, n_labeled)
+        return self._batch_size(n_labeled)
+
+    def _weight_decay(self, batch_size, n_features):
+        # MLPClassifier: (log loss summed over classes + alpha * ||W||^2) / batch_size.
+        return self.alpha / batch_size
+
+    # ------------------------------------------------------------- inference
+
+    def predict_proba(self, X):
+        """Class probabilities of each row.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Rows to classify.
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes)
+            Probabilities of the classes of ``classes_``, rows summing to 1.
+        """
+        check_is_fitted(self)
+        X = validate_data(self, X, dtype=[np.float64, np.float32], reset=False)
+        return self._map(lambda x: self.module_(x).softmax(dim=1), X)
+
+    def predict_log_proba(self, X):
+        """Logarithm of the class probabilities of each row.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Rows to classify.
+
+        Returns
+        -------
+        log_proba : ndarray of shape (n_samples, n_classes)
+            ``np.log(predict_proba(X))``, as in
+            :class:`~sklearn.neural_network.MLPClassifier`.
+        """
+        return np.log(self.predict_proba(X))
+
+    def predict(self, X):
+        """The most probable class of each row.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Rows to classify.
+
+        Returns
+        -------
+        y : ndarray of shape (n_samples,)
+            Labels from ``classes_``.
+        """
+        proba = self.predict_proba(X)
+        return self.classes_[np.argmax(proba, axis=1)]
+
+    def score(self, X, y, sample_weight=None):
+        """Accuracy over the labeled rows of ``y`` (rows labeled -1 are left out).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Test rows.
+
+        y : array-like of shape (n_samples,)
+            True labels; -1 marks an unlabeled row.
+
+        sample_weight : array-like of shape (n_samples,), default=None
+            Sample weights.
+
+        Returns
+        -------
+        score : float
+        """
+        return labeled_accuracy_score(y, self.predict(X), sample_weight=sample_weight)
+
+    def transform(self, X):
+        """The fine-tuned code of each row, for use as features.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Rows to encode.
+
+        Returns
+        -------
+        X_new : ndarray of shape (n_samples, n_components)
+            The code, with the dtype of X.
+        """
+        check_is_fitted(self)
+        X = validate_data(self, X, dtype=[np.float64, np.float32], reset=False)
+        return self._map(self.module_.encode, X)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.transformer_tags.preserves_dtype = ["float64", "float32"]
+        return tags
