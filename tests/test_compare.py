@@ -363,8 +363,13 @@ def test_make_finetuned_follows_the_reducer():
     from skae.compare import make_finetuned
 
     common = dict(pretrain_epochs=3, finetune_epochs=4, device="cpu", random_state=0)
-    conv = make_finetuned("conv-autoencoder", 8, image_shape=(8, 8), **common)
-    assert conv.architecture == "conv" and conv.augment_shift == 2 and conv.pretrain_iter == 3
+    conv = make_finetuned("conv-autoencoder", 8, image_shape=(8, 8), dataset="digits", **common)
+    assert conv.architecture == "conv" and conv.pretrain_iter == 3
+    assert conv.augment_shift == 0 and not conv.augment_flip  # 8x8 digits: no shifts, no flips
+    fashion = make_finetuned(
+        "conv-autoencoder", 8, image_shape=(28, 28), dataset="fashion-mnist", **common
+    )
+    assert fashion.augment_shift == 2 and fashion.augment_flip
     dense = make_finetuned("autoencoder", 8, **common)
     assert dense.architecture == "dense" and dense.augment_shift == 0 and dense.max_iter == 4
     assert make_finetuned("pca", 8, **common) is None

@@ -215,6 +215,7 @@ def _finetuned(reducer_name, k, data, epochs, finetune_epochs, device, random_st
         random_state=random_state,
         verbose=verbose,
         image_shape=data.image_shape,
+        dataset=data.dataset,
     )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)

@@ -1,0 +1,78 @@
+"""Tuning AutoencoderClassifier with scarce labels, on a validation split only.
+
+Fashion-MNIST's 60,000 training images split (stratified, seed 0) into
+50,000 for training and 10,000 held out; the official test set is never
+loaded. 100 images per class of the 50,000 keep their label (``--seed``
+draws them), the rest are unlabeled (-1). One ``AutoencoderClassifier``
+(conv, ``loss="bce"``, a code of 64, plus the JSON ``--params``) is fitted
+and scored on the 10,000 held out. This is how the fine-tuning recipe of
+``skae compare`` is chosen; ``bench_classifier.py`` then measures it on the
+test set.
+
+    .venv/bin/python benchmarks/bench_classifier_validation.py --tag pseudo-labels \\
+        --params '{"pretrain_iter": 5, "max_iter": 15, "tol": 0, "augment_shift": 2,
+                   "augment_flip": true, "pseudo_label_threshold": 0.95,
+                   "corruption": "masking", "corruption_level": 0.3}'
+"""
+
+import argparse
+import json
+import time
+import warnings
+
+import numpy as np
+from _data import write_results
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.model_selection import train_test_split
+
+from skae import AutoencoderClassifier
+from skae.datasets import fetch_fashion_mnist
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--tag", required=True, help="name of the run, in the JSON file name")
+    parser.add_argument("--params", default="{}", help="AutoencoderClassifier parameters, JSON")
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args()
+    warnings.filterwarnings("ignore", category=ConvergenceWarning)
+    X, y = fetch_fashion_mnist(subset="train", return_X_y=True, download_if_missing=False)
+    X_train, X_val, y_train, y_val = train_test_split(
+        X, y, test_size=10_000, stratify=y, random_state=0
+    )
+    rng = np.random.RandomState(args.seed)
+    labeled = np.concatenate(
+        [rng.choice(np.flatnonzero(y_train == c), 100, replace=False) for c in range(10)]
+    )
+    y_scarce = np.full(len(y_train), -1)
+    y_scarce[labeled] = y_train[labeled]
+    params = dict(
+        n_components=64,
+        architecture="conv",
+        image_shape=(28, 28),
+        loss="bce",
+        random_state=args.seed,
+        verbose=1,
+    )
+    params.update(json.loads(args.params))
+    start = time.perf_counter()
+    clf = AutoencoderClassifier(**params).fit(X_train, y_scarce)
+    seconds = time.perf_counter() - start
+    accuracy = float(np.mean(clf.predict(X_val) == y_val))
+    print(f"{args.tag}: validation accuracy {accuracy:.4f}, fit {seconds:.0f} s")
+    write_results(
+        f"classifier_validation_{args.tag}",
+        {
+            "params": {k: list(v) if isinstance(v, tuple) else v for k, v in params.items()},
+            "seed": args.seed,
+            "validation_accuracy": accuracy,
+            "fit_seconds": seconds,
+            "n_iter": clf.n_iter_,
+            "loss_curve": clf.loss_curve_,
+            "pretrain_loss_curve": clf.pretrain_loss_curve_,
+        },
+    )
+
+
+if __name__ == "__main__":
+    main()
