@@ -3,14 +3,15 @@
 from numbers import Integral, Real
 
 import numpy as np
-from sklearn.base import BaseEstimator, ClassifierMixin, MetaEstimatorMixin, _fit_context, clone
+from sklearn.base import BaseEstimator, MetaEstimatorMixin, _fit_context, clone
 from sklearn.exceptions import NotFittedError
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from skae._base import _local_random_state
-from skae.metrics import is_labeled, labeled_accuracy_score
+from skae._semi_supervised import LabeledScoreMixin, inner_classifier_has
+from skae.metrics import is_labeled
 
 
 class AutoencoderAugmenter(BaseEstimator):
@@ -155,15 +156,7 @@ def _posterior(vae, X):
     return mean, np.exp(0.5 * log_variances.astype(mean.dtype))
 
 
-def _classifier_has(method):
-    def check(self):
-        getattr(self.classifier_ if hasattr(self, "classifier_") else self.classifier, method)
-        return True
-
-    return check
-
-
-class AugmentedClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
+class AugmentedClassifier(MetaEstimatorMixin, LabeledScoreMixin, BaseEstimator):
     """Train a classifier on data augmented by a sampler such as :class:`AutoencoderAugmenter`.
 
     ``fit(X, y)`` calls ``augmenter.fit_resample(X, y)`` and fits
@@ -265,7 +258,7 @@ class AugmentedClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         X = self._checked(X)
         return self.classifier_.predict(X)
 
-    @available_if(_classifier_has("predict_proba"))
+    @available_if(inner_classifier_has("predict_proba"))
     def predict_proba(self, X):
         """Class probabilities from the classifier.
 
@@ -280,7 +273,7 @@ class AugmentedClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         X = self._checked(X)
         return self.classifier_.predict_proba(X)
 
-    @available_if(_classifier_has("decision_function"))
+    @available_if(inner_classifier_has("decision_function"))
     def decision_function(self, X):
         """Decision function of the classifier.
 
@@ -294,18 +287,3 @@ class AugmentedClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         """
         X = self._checked(X)
         return self.classifier_.decision_function(X)
-
-    def score(self, X, y, sample_weight=None):
-        """Accuracy over the labeled rows of ``y`` (rows labeled -1 are left out).
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-        y : array-like of shape (n_samples,)
-        sample_weight : array-like of shape (n_samples,), default=None
-
-        Returns
-        -------
-        score : float
-        """
-        return labeled_accuracy_score(y, self.predict(X), sample_weight=sample_weight)

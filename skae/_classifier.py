@@ -5,7 +5,6 @@ from numbers import Integral, Real
 import numpy as np
 import torch
 from sklearn.base import (
-    ClassifierMixin,
     ClassNamePrefixFeaturesOutMixin,
     TransformerMixin,
     _fit_context,
@@ -18,12 +17,13 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from skae import nn as engine
 from skae._base import BaseAutoencoder, _local_random_state, _restore_state_on_failure
 from skae._docstrings import fill_doc
-from skae.metrics import is_labeled, labeled_accuracy_score
+from skae._semi_supervised import LabeledScoreMixin
+from skae.metrics import is_labeled
 
 
 @fill_doc
 class AutoencoderClassifier(
-    ClassNamePrefixFeaturesOutMixin, ClassifierMixin, TransformerMixin, BaseAutoencoder
+    ClassNamePrefixFeaturesOutMixin, LabeledScoreMixin, TransformerMixin, BaseAutoencoder
 ):
     """Classifier that pretrains an autoencoder, then fine-tunes its encoder.
 
@@ -565,26 +565,6 @@ class AutoencoderClassifier(
         """
         proba = self.predict_proba(X)
         return self.classes_[np.argmax(proba, axis=1)]
-
-    def score(self, X, y, sample_weight=None):
-        """Accuracy over the labeled rows of ``y`` (rows labeled -1 are left out).
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Test rows.
-
-        y : array-like of shape (n_samples,)
-            True labels; -1 marks an unlabeled row.
-
-        sample_weight : array-like of shape (n_samples,), default=None
-            Sample weights.
-
-        Returns
-        -------
-        score : float
-        """
-        return labeled_accuracy_score(y, self.predict(X), sample_weight=sample_weight)
 
     def transform(self, X):
         """The fine-tuned code of each row, for use as features.

@@ -1,23 +1,15 @@
 """PretrainedClassifier: unlabeled pretraining of a transformer for any classifier."""
 
-from sklearn.base import BaseEstimator, ClassifierMixin, MetaEstimatorMixin, _fit_context, clone
+from sklearn.base import BaseEstimator, MetaEstimatorMixin, _fit_context, clone
 from sklearn.utils._param_validation import HasMethods
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from skae.metrics import is_labeled, labeled_accuracy_score
+from skae._semi_supervised import LabeledScoreMixin, inner_classifier_has
+from skae.metrics import is_labeled
 
 
-def _classifier_has(method):
-    def check(self):
-        holder = self.classifier_ if hasattr(self, "classifier_") else self.classifier
-        getattr(holder, method)
-        return True
-
-    return check
-
-
-class PretrainedClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
+class PretrainedClassifier(MetaEstimatorMixin, LabeledScoreMixin, BaseEstimator):
     """Fit a transformer on all rows and a classifier on the labeled ones.
 
     Semi-supervised learning for any scikit-learn classifier: ``fit(X, y)``
@@ -140,7 +132,7 @@ class PretrainedClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         features = self._features(X)
         return self.classifier_.predict(features)
 
-    @available_if(_classifier_has("predict_proba"))
+    @available_if(inner_classifier_has("predict_proba"))
     def predict_proba(self, X):
         """Class probabilities of each row, from the classifier.
 
@@ -156,7 +148,7 @@ class PretrainedClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         features = self._features(X)
         return self.classifier_.predict_proba(features)
 
-    @available_if(_classifier_has("predict_log_proba"))
+    @available_if(inner_classifier_has("predict_log_proba"))
     def predict_log_proba(self, X):
         """Log of the class probabilities of each row, from the classifier.
 
@@ -172,7 +164,7 @@ class PretrainedClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         features = self._features(X)
         return self.classifier_.predict_log_proba(features)
 
-    @available_if(_classifier_has("decision_function"))
+    @available_if(inner_classifier_has("decision_function"))
     def decision_function(self, X):
         """Decision function of the classifier on each row.
 
@@ -187,26 +179,6 @@ class PretrainedClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         """
         features = self._features(X)
         return self.classifier_.decision_function(features)
-
-    def score(self, X, y, sample_weight=None):
-        """Accuracy over the labeled rows of ``y`` (rows labeled -1 are left out).
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Test rows.
-
-        y : array-like of shape (n_samples,)
-            True labels; -1 marks an unlabeled row.
-
-        sample_weight : array-like of shape (n_samples,), default=None
-            Sample weights.
-
-        Returns
-        -------
-        score : float
-        """
-        return labeled_accuracy_score(y, self.predict(X), sample_weight=sample_weight)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
