@@ -358,7 +358,6 @@ class AutoencoderClassifier(
                 X, labeled, y_index, classes, first_pass, seeds
             )
         self._store_fit(module, optimizer, engine.resolve_device(self.device), history, spec)
-        self._n_features_out = self.n_components
         self.classes_ = classes
         if spec is not None:
             self.pretrain_loss_curve_ = pretrain_history
