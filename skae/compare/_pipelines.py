@@ -23,8 +23,8 @@ FINETUNE_RECIPE = dict(
     augment_shift=2,
     augment_flip=True,
     pseudo_label_threshold=0.95,
-    corruption="masking",
-    corruption_level=0.3,
+    corruption="cutout",
+    corruption_level=0.5,
     tol=0.0,
 )
 # Data sets whose classes look the same mirrored left-right (clothes do, digits do not).
@@ -115,7 +115,8 @@ def make_finetuned(
     It pretrains on all training images for ``pretrain_epochs`` (the budget
     the reducers get), then fine-tunes for ``finetune_epochs`` with
     ``FINETUNE_RECIPE``: random shifts of the images, and pseudo-labels of the
-    unlabeled ones above 0.95 confidence, enforced on masked views. Shifts
+    unlabeled ones above 0.95 confidence, enforced on views with a square cut
+    out (``benchmarks/bench_classifier_validation.py``). Shifts
     scale with the image (2 pixels on 28x28, none below 14x14), and left-right
     flips apply only to ``MIRROR_SYMMETRIC`` data sets. Returns None for a
     reducer that has no encoder to fine-tune.
