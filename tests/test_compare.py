@@ -372,4 +372,6 @@ def test_make_finetuned_follows_the_reducer():
     assert fashion.augment_shift == 2 and fashion.augment_flip
     dense = make_finetuned("autoencoder", 8, **common)
     assert dense.architecture == "dense" and dense.augment_shift == 0 and dense.max_iter == 4
+    assert dense.corruption == "masking"  # cutout needs images
+    assert fashion.corruption == "cutout"
     assert make_finetuned("pca", 8, **common) is None

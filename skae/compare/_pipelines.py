@@ -125,6 +125,8 @@ def make_finetuned(
         return None
     architecture = "conv" if reducer_name == "conv-autoencoder" else "dense"
     recipe = dict(FINETUNE_RECIPE)
+    if image_shape is None:  # no pixels to shift, flip or cut squares from
+        recipe.update(corruption="masking", corruption_level=0.3)
     if architecture == "dense" or image_shape is None:
         del recipe["augment_shift"], recipe["augment_flip"]
     else:
