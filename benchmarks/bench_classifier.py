@@ -121,6 +121,7 @@ def main():
     parser.add_argument("--pretrain-epochs", type=int, default=10)
     parser.add_argument("--finetune-epochs", type=int, default=30)
     parser.add_argument("--full-labels", action="store_true")
+    parser.add_argument("--tag", default="", help="suffix of the results file name")
     args = parser.parse_args()
     warnings.filterwarnings("ignore", category=ConvergenceWarning)
 
@@ -145,7 +146,7 @@ def main():
         print(f"full labels, fine-tuned conv: {full}", flush=True)
 
     table = []
-    for name in args.rows:
+    for name in args.rows if runs else []:
         picked = [r for r in runs if r["row"] == name]
         accuracies = [r["accuracy"] for r in picked]
         spread = f" ± {statistics.stdev(accuracies):.4f}" if len(picked) > 1 else ""
@@ -159,7 +160,8 @@ def main():
         )
     print()
     print_table(["row", "accuracy", "per seed", "fit s (median)"], table)
-    write_results("bench_classifier", {"params": vars(args), "runs": runs, "full_labels": full})
+    name = f"bench_classifier_{args.tag}" if args.tag else "bench_classifier"
+    write_results(name, {"params": vars(args), "runs": runs, "full_labels": full})
 
 
 if __name__ == "__main__":

@@ -25,6 +25,7 @@ FINETUNE_RECIPE = dict(
     pseudo_label_threshold=0.95,
     corruption="cutout",
     corruption_level=0.5,
+    consistency_weight=1.0,
     tol=0.0,
 )
 # Data sets whose classes look the same mirrored left-right (clothes do, digits do not).
@@ -116,7 +117,8 @@ def make_finetuned(
     the reducers get), then fine-tunes for ``finetune_epochs`` with
     ``FINETUNE_RECIPE``: random shifts of the images, and pseudo-labels of the
     unlabeled ones above 0.95 confidence, enforced on views with a square cut
-    out (``benchmarks/bench_classifier_validation.py``). Shifts
+    out, and consistency between two shifted views of each unlabeled image
+    (``benchmarks/bench_classifier_validation.py``). Shifts
     scale with the image (2 pixels on 28x28, none below 14x14), and left-right
     flips apply only to ``MIRROR_SYMMETRIC`` data sets. Returns None for a
     reducer that has no encoder to fine-tune.
@@ -132,6 +134,8 @@ def make_finetuned(
     else:
         recipe["augment_shift"] = min(image_shape) // 14
         recipe["augment_flip"] = dataset in MIRROR_SYMMETRIC
+    if not (recipe.get("augment_shift") or recipe.get("augment_flip")):
+        del recipe["consistency_weight"]  # two unperturbed views agree by construction
     return AutoencoderClassifier(
         n_components,
         architecture=architecture,
