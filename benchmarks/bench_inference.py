@@ -50,7 +50,7 @@ def bare_transform_chunked(encoder, X, batch_size):
 def breakdown(est, X, repeats):
     """Median seconds of the pieces of ``transform`` (and of bare variants)."""
     encoder = est.module_.encoder
-    dtype = engine.torch_dtype(est.precision)
+    dtype = engine.resolve_precision(est.precision, "cpu").dtype
     pieces = {
         "skae transform (total)": lambda: est.transform(X),
         "  validate_data (incl. finiteness check)": lambda: validate_data(

@@ -151,16 +151,15 @@ def run_skae(X, args, seed):
     return seconds, est.loss_curve_[-1]
 
 
-def run_skorch(X, args, seed):
+def skorch_net(args, n_features):
+    """skorch's NeuralNetRegressor on the same module, loss and optimizer."""
     from skorch import NeuralNetRegressor
 
-    start = time.perf_counter()
-    torch.manual_seed(seed)
     module = {"conv": ConvAutoencoder, "dense": DenseAutoencoder}[args.architecture]
     module_params = {"module__n_components": args.n_components}
     if args.architecture == "dense":
-        module_params.update(module__n_features=X.shape[1], module__hidden=args.hidden)
-    net = NeuralNetRegressor(
+        module_params.update(module__n_features=n_features, module__hidden=args.hidden)
+    return NeuralNetRegressor(
         module,
         **module_params,
         criterion=nn.MSELoss,
@@ -174,7 +173,12 @@ def run_skorch(X, args, seed):
         device="cpu",
         verbose=0,
     )
-    net.fit(X, X)
+
+
+def run_skorch(X, args, seed):
+    start = time.perf_counter()
+    torch.manual_seed(seed)
+    net = skorch_net(args, X.shape[1]).fit(X, X)
     return time.perf_counter() - start, float(net.history[-1, "train_loss"])
 
 

@@ -62,7 +62,8 @@ class BaseAutoencoder(BaseEstimator):
         "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
         "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
         "device": [str, torch.device],
-        "precision": [StrOptions({"float32", "float64"})],
+        "precision": [StrOptions(set(engine.PRECISIONS))],
+        "compile": ["boolean"],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
         "warm_start": ["boolean"],
@@ -174,7 +175,7 @@ class BaseAutoencoder(BaseEstimator):
 
     def _train(
         self, module, objective, optimizer, batches, *, max_iter, n_features, batch_size,
-        validation_batches=None,
+        precision, validation_batches=None,
     ):  # fmt: skip
         """Run the engine's loop with the estimator's stopping rules, threads and logger."""
         n_threads = engine.training_threads(
@@ -191,6 +192,8 @@ class BaseAutoencoder(BaseEstimator):
                 tol=self.tol,
                 n_iter_no_change=self.n_iter_no_change,
                 logger=engine.EpochLogger(self.verbose, max_iter),
+                precision=precision,
+                compile=self.compile,
             )
 
     def _objective(self, generator, image_shape=None):
@@ -376,6 +379,7 @@ class BaseAutoencoder(BaseEstimator):
         """Set the fitted attributes, only once training has succeeded.
 
         ``spec`` is the new network's, or None when training continued.
+        Inference keeps the ``precision`` and ``compile`` of this fit.
         """
         if spec is not None:
             self.loss_curve_ = []
@@ -383,6 +387,8 @@ class BaseAutoencoder(BaseEstimator):
             self.image_shape_ = spec.image_shape
             self._structure = self._current_structure(spec.n_features)
         self._fitted_loss = self.loss
+        self._fitted_precision = self.precision
+        self._fitted_compile = self.compile
         self.module_ = module
         self.optimizer_ = optimizer
         self.device_ = str(device)
@@ -412,14 +418,19 @@ class BaseAutoencoder(BaseEstimator):
     # ------------------------------------------------------------- inference
 
     def _map(self, fn, X):
-        """Run ``fn`` over X on the fitted device, in the fitted network's dtype.
+        """Run ``fn`` over X on the fitted device, in the fitted precision, compiled if fitted so.
 
         The output has X's dtype. Parameters changed after fitting (say
-        ``precision``) do not apply until the next ``fit``.
+        ``precision`` or ``compile``) do not apply until the next ``fit``.
         """
         self.module_.eval()
         dtype = next(self.module_.parameters()).dtype
-        out = engine.map_batches(fn, X, device=self.device_, dtype=dtype)
+        precision = engine.inference_precision(
+            getattr(self, "_fitted_precision", "float32"), self.device_
+        )
+        if getattr(self, "_fitted_compile", False):
+            fn = engine.CompiledFunction(fn)
+        out = engine.map_batches(fn, X, device=self.device_, dtype=dtype, precision=precision)
         return out.astype(X.dtype, copy=False)
 
     def _fitted_reconstruction_loss(self):
@@ -514,7 +525,8 @@ class BaseAutoencoderTransformer(
             if not first_pass:
                 self._check_structure_unchanged("partial_fit" if incremental else "warm_start")
             device = engine.resolve_device(self.device)
-            dtype = engine.torch_dtype(self.precision)
+            precision = engine.resolve_precision(self.precision, device)
+            dtype = precision.dtype
             if first_pass:
                 self._rng = _local_random_state(self.random_state)
             seed_init, seed_shuffle, seed_draws = self._rng.randint(np.iinfo(np.int32).max, size=3)
@@ -532,18 +544,20 @@ class BaseAutoencoderTransformer(
                 module, optimizer = self._copy_network(device, dtype, weight_decay)
 
             train_batches = engine.InMemoryBatches(
-                engine.as_tensor(X_train, dtype=dtype, device=device),
+                engine.as_tensor(X_train, dtype=dtype, device="cpu"),
                 batch_size,
                 shuffle=self.shuffle,
                 generator=torch.Generator().manual_seed(int(seed_shuffle)),
+                device=device,
             )
             validation_batches = None
             if X_val is not None:
                 validation_batches = engine.InMemoryBatches(
-                    engine.as_tensor(X_val, dtype=dtype, device=device),
+                    engine.as_tensor(X_val, dtype=dtype, device="cpu"),
                     engine.INFERENCE_BATCH_SIZE,
                     shuffle=False,
                     generator=None,
+                    device=device,
                 )
             history = self._train(
                 module,
@@ -557,6 +571,7 @@ class BaseAutoencoderTransformer(
                 max_iter=1 if incremental else self.max_iter,
                 n_features=X.shape[1],
                 batch_size=batch_size,
+                precision=precision,
             )
         self._store_fit(module, optimizer, device, history, spec)
         self._warn_about_stop(history.stop_reason, incremental)

@@ -140,6 +140,8 @@ class AutoencoderClassifier(
 
     {{precision}}
 
+    {{compile}}
+
     {{random_state}}
 
     {{verbose}}
@@ -271,6 +273,7 @@ class AutoencoderClassifier(
         n_iter_no_change=10,
         device="auto",
         precision="float32",
+        compile=False,
         random_state=None,
         verbose=0,
         warm_start=False,
@@ -306,6 +309,7 @@ class AutoencoderClassifier(
         self.n_iter_no_change = n_iter_no_change
         self.device = device
         self.precision = precision
+        self.compile = compile
         self.random_state = random_state
         self.verbose = verbose
         self.warm_start = warm_start
@@ -367,14 +371,15 @@ class AutoencoderClassifier(
     def _train_network(self, X, labeled, y_index, classes, first_pass, seeds):
         seed_init, seed_shuffle, seed_draws, seed_split = (int(seed) for seed in seeds)
         device = engine.resolve_device(self.device)
-        dtype = engine.torch_dtype(self.precision)
+        precision = engine.resolve_precision(self.precision, device)
+        dtype = precision.dtype
         n_features = X.shape[1]
         spec = pretrain_history = None
         if first_pass:
             spec = self._network_spec(n_features)
             module = self._new_network(spec, seed_init, device, dtype, n_classes=len(classes))
             pretrain_history = self._pretrain(
-                module, X, device, dtype, seed_shuffle, seed_draws, spec.image_shape
+                module, X, device, precision, seed_shuffle, seed_draws, spec.image_shape
             )
         X_labeled, y_labeled = X[labeled], y_index
         X_val = y_val = None
@@ -396,23 +401,25 @@ class AutoencoderClassifier(
         X_unlabeled = X[~labeled] if uses_unlabeled else X[:0]
         generator = torch.Generator().manual_seed(seed_shuffle)
         batches = engine.LabeledUnlabeledBatches(
-            engine.as_tensor(X_labeled, dtype=dtype, device=device),
-            torch.as_tensor(y_labeled, dtype=torch.long, device=device),
-            engine.as_tensor(X_unlabeled, dtype=dtype, device=device),
+            engine.as_tensor(X_labeled, dtype=dtype, device="cpu"),
+            torch.as_tensor(y_labeled, dtype=torch.long),
+            engine.as_tensor(X_unlabeled, dtype=dtype, device="cpu"),
             labeled_batch_size=batch_size,
             unlabeled_batch_size=batch_size * self.unlabeled_ratio,
             generator=generator,
+            device=device,
         )
         validation_batches = None
         if X_val is not None:
             validation_batches = engine.InMemoryBatches(
                 (
-                    engine.as_tensor(X_val, dtype=dtype, device=device),
-                    torch.as_tensor(y_val, dtype=torch.long, device=device),
+                    engine.as_tensor(X_val, dtype=dtype, device="cpu"),
+                    torch.as_tensor(y_val, dtype=torch.long),
                 ),
                 engine.INFERENCE_BATCH_SIZE,
                 shuffle=False,
                 generator=None,
+                device=device,
             )
         image_shape = spec.image_shape if first_pass else self.image_shape_
         history = self._train(
@@ -424,10 +431,11 @@ class AutoencoderClassifier(
             max_iter=self.max_iter,
             n_features=n_features,
             batch_size=batch_size * (1 + (self.unlabeled_ratio if uses_unlabeled else 0)),
+            precision=precision,
         )
         return module, optimizer, pretrain_history, spec, history
 
-    def _pretrain(self, module, X, device, dtype, seed_shuffle, seed_draws, image_shape):
+    def _pretrain(self, module, X, device, precision, seed_shuffle, seed_draws, image_shape):
         """Train the autoencoder half on every row; returns its loss curve."""
         if self.pretrain_iter == 0:
             return []
@@ -442,10 +450,11 @@ class AutoencoderClassifier(
             image_shape=image_shape,
         )
         batches = engine.InMemoryBatches(
-            engine.as_tensor(X, dtype=dtype, device=device),
+            engine.as_tensor(X, dtype=precision.dtype, device="cpu"),
             batch_size,
             shuffle=self.shuffle,
             generator=torch.Generator().manual_seed(seed_shuffle + 1),
+            device=device,
         )
         history = self._train(
             module.autoencoder,
@@ -455,6 +464,7 @@ class AutoencoderClassifier(
             max_iter=self.pretrain_iter,
             n_features=X.shape[1],
             batch_size=batch_size,
+            precision=precision,
         )
         return history.loss_curve
 

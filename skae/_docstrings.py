@@ -148,9 +148,25 @@ device : str or torch.device, default="auto"
     ``"cpu"``, ``"cuda"`` or ``"cuda:N"``.
 """,
     "precision": """
-precision : {"float32", "float64"}, default="float32"
-    Floating-point type of the network's computation. Outputs have the
-    dtype of the input either way.
+precision : {"float32", "float64", "bfloat16", "float16"}, default="float32"
+    Floating-point type of the network's computation, in training and
+    inference. ``"bfloat16"`` and ``"float16"`` keep float32 weights and run
+    the forward passes under :func:`torch.autocast` (mixed precision):
+    faster where the hardware has half-precision units (recent x86 CPUs
+    with AVX-512 BF16 or AMX, most GPUs), at a small cost in accuracy.
+    ``"float16"`` needs CUDA and scales the gradients; ``"bfloat16"`` on a
+    GPU needs one that supports it. An unsupported combination is a
+    ``ValueError`` at ``fit``. Outputs have the dtype of the input either
+    way.
+""",
+    "compile": """
+compile : bool, default=False
+    Run the training step and the inference forward pass through
+    :func:`torch.compile`. The first epoch pays the compilation (reported
+    apart from the epoch times with ``verbose``); later epochs are faster
+    (see the speed section of the user guide). Where torch cannot compile
+    (no C++ compiler, an unsupported platform) skae warns once and runs
+    uncompiled, with the same results.
 """,
     "random_state": """
 random_state : int, RandomState instance or None, default=None

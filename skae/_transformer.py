@@ -82,6 +82,8 @@ class AutoencoderTransformer(BaseAutoencoderTransformer):
 
     {{precision}}
 
+    {{compile}}
+
     {{random_state}}
 
     {{verbose}}
@@ -160,6 +162,7 @@ class AutoencoderTransformer(BaseAutoencoderTransformer):
         n_iter_no_change=10,
         device="auto",
         precision="float32",
+        compile=False,
         random_state=None,
         verbose=0,
         warm_start=False,
@@ -188,6 +191,7 @@ class AutoencoderTransformer(BaseAutoencoderTransformer):
         self.n_iter_no_change = n_iter_no_change
         self.device = device
         self.precision = precision
+        self.compile = compile
         self.random_state = random_state
         self.verbose = verbose
         self.warm_start = warm_start

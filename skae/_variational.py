@@ -81,6 +81,8 @@ class VariationalAutoencoder(BaseAutoencoderTransformer):
 
     {{precision}}
 
+    {{compile}}
+
     {{random_state}}
 
     {{verbose}}
@@ -156,6 +158,7 @@ class VariationalAutoencoder(BaseAutoencoderTransformer):
         n_iter_no_change=10,
         device="auto",
         precision="float32",
+        compile=False,
         random_state=None,
         verbose=0,
         warm_start=False,
@@ -184,6 +187,7 @@ class VariationalAutoencoder(BaseAutoencoderTransformer):
         self.n_iter_no_change = n_iter_no_change
         self.device = device
         self.precision = precision
+        self.compile = compile
         self.random_state = random_state
         self.verbose = verbose
         self.warm_start = warm_start

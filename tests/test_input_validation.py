@@ -99,7 +99,7 @@ def test_bce_requires_unit_interval():
         ({"batch_size": 0}, "'batch_size' parameter"),
         ({"validation_fraction": 1.0}, "'validation_fraction' parameter"),
         ({"device": 3}, "'device' parameter"),
-        ({"precision": "float16"}, "'precision' parameter"),
+        ({"precision": "int8"}, "'precision' parameter"),
     ],
 )
 def test_invalid_parameters_are_named(params, message):

@@ -16,19 +16,19 @@ from ._helpers import blobs, fast_autoencoder
 
 
 def _send_sigint_on_step(monkeypatch, step, times=1):
-    """Make the ``step``-th train_step call (1-based) deliver SIGINT ``times`` times."""
-    original = training.train_step
+    """Make the ``step``-th training step (1-based) deliver SIGINT ``times`` times."""
+    original = training.TrainStep.__call__
     calls = {"n": 0}
 
-    def interrupting_step(*args):
+    def interrupting_step(self, batch):
         calls["n"] += 1
-        loss = original(*args)
+        loss = original(self, batch)
         if calls["n"] == step:
             for _ in range(times):
                 os.kill(os.getpid(), signal.SIGINT)
         return loss
 
-    monkeypatch.setattr(training, "train_step", interrupting_step)
+    monkeypatch.setattr(training.TrainStep, "__call__", interrupting_step)
     return calls
 
 

@@ -58,10 +58,10 @@ def test_in_memory_batches_without_shuffle_keep_order():
     assert torch.equal(torch.cat(list(_batches(X, 4, shuffle=False))), X)
 
 
-def test_train_step_updates_parameters_and_returns_detached_loss():
+def test_train_step_call_updates_parameters_and_returns_detached_loss():
     X, model, optimizer = _toy_problem()
     before = [p.detach().clone() for p in model.parameters()]
-    loss = engine.train_step(model, _mse(), optimizer, X[:16])
+    loss = engine.TrainStep(model, _mse(), optimizer)(X[:16])
     assert not loss.requires_grad and loss.ndim == 0
     assert all(not torch.equal(a, b) for a, b in zip(before, model.parameters(), strict=True))
 

@@ -6,6 +6,7 @@ estimators in ``skae`` adapt it to numpy and scikit-learn's conventions.
 """
 
 from skae.nn._augment import WeakPerturbation, random_flip, random_shift
+from skae.nn._compile import CompiledFunction, CompileWarning
 from skae.nn._conv import conv_decoder, conv_encoder, downsampled_size
 from skae.nn._dense import dense_decoder, dense_encoder
 from skae.nn._device import (
@@ -13,9 +14,9 @@ from skae.nn._device import (
     caller_thread_limit,
     forward_flops,
     make_generator,
+    place_for_training,
     resolve_device,
     thread_limit,
-    torch_dtype,
     training_threads,
 )
 from skae.nn._inference import INFERENCE_BATCH_SIZE, map_batches
@@ -37,6 +38,7 @@ from skae.nn._modules import (
     build_autoencoder,
     build_seeded,
 )
+from skae.nn._precision import PRECISIONS, Precision, inference_precision, resolve_precision
 from skae.nn._progress import EpochLogger
 from skae.nn._serialization import dumps, loads
 from skae.nn._training import (
@@ -44,11 +46,11 @@ from skae.nn._training import (
     History,
     InMemoryBatches,
     LabeledUnlabeledBatches,
+    TrainStep,
     batch_length,
     evaluate,
     fit_loop,
     run_single_epoch,
-    train_step,
 )
 
 __all__ = [
@@ -56,17 +58,22 @@ __all__ = [
     "ARCHITECTURES",
     "CORRUPTIONS",
     "INFERENCE_BATCH_SIZE",
+    "PRECISIONS",
     "Autoencoder",
     "AutoencoderObjective",
     "ClassifierNetwork",
     "ClassifierObjective",
+    "CompileWarning",
+    "CompiledFunction",
     "DivergenceError",
     "EpochLogger",
     "History",
     "InMemoryBatches",
     "LabeledUnlabeledBatches",
     "NetworkSpec",
+    "Precision",
     "ReconstructionLoss",
+    "TrainStep",
     "VariationalAutoencoder",
     "VariationalObjective",
     "WeakPerturbation",
@@ -85,15 +92,16 @@ __all__ = [
     "evaluate",
     "fit_loop",
     "forward_flops",
+    "inference_precision",
     "loads",
     "make_generator",
     "map_batches",
+    "place_for_training",
     "random_flip",
     "random_shift",
     "resolve_device",
+    "resolve_precision",
     "run_single_epoch",
     "thread_limit",
-    "torch_dtype",
-    "train_step",
     "training_threads",
 ]

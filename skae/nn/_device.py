@@ -5,7 +5,10 @@ import contextlib
 import numpy as np
 import torch
 
-_TORCH_DTYPES = {"float32": torch.float32, "float64": torch.float64}
+# On CUDA the training set stays on the GPU when it takes at most this share
+# of the free memory; the rest is left to weights, optimizer state and
+# activations. A larger training set streams from pinned host memory.
+RESIDENT_FRACTION = 0.5
 
 
 def resolve_device(device):
@@ -53,21 +56,6 @@ def resolve_device(device):
     return resolved
 
 
-def torch_dtype(precision):
-    """Map a precision name (``"float32"``, ``"float64"``) to a torch dtype.
-
-    Parameters
-    ----------
-    precision : {"float32", "float64"}
-        The name.
-
-    Returns
-    -------
-    torch.dtype
-    """
-    return _TORCH_DTYPES[precision]
-
-
 def as_tensor(X, *, dtype, device):
     """Copy-free (where possible) conversion of a 2-D numpy array to a tensor.
 
@@ -90,6 +78,34 @@ def as_tensor(X, *, dtype, device):
     np_dtype = torch.empty((), dtype=dtype).numpy().dtype
     X = np.require(X, dtype=np_dtype, requirements=["C", "W"])
     return torch.from_numpy(X).to(device)
+
+
+def place_for_training(tensors, device):
+    """Put training tensors where the training loop reads them from.
+
+    Parameters
+    ----------
+    tensors : tuple of torch.Tensor
+        The training data, on the CPU (inputs, labels, ...).
+    device : torch.device
+        The training device.
+
+    Returns
+    -------
+    tuple of torch.Tensor
+        On a CPU, the tensors themselves. On CUDA, copies on the GPU when
+        they take at most ``RESIDENT_FRACTION`` of its free memory together;
+        otherwise pinned (page-locked) host copies, from which
+        :class:`~skae.nn.InMemoryBatches` copies each batch to the GPU
+        without blocking.
+    """
+    device = torch.device(device)
+    if device.type != "cuda":
+        return tuple(tensors)
+    free_bytes, _ = torch.cuda.mem_get_info(device)
+    if sum(t.nbytes for t in tensors) <= RESIDENT_FRACTION * free_bytes:
+        return tuple(t.to(device) for t in tensors)
+    return tuple(t.pin_memory() for t in tensors)
 
 
 def caller_thread_limit():

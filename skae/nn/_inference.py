@@ -1,5 +1,7 @@
 """Batched, gradient-free evaluation of a module over a numpy array."""
 
+import contextlib
+
 import numpy as np
 import torch
 
@@ -8,7 +10,7 @@ from skae.nn._device import as_tensor
 INFERENCE_BATCH_SIZE = 8192
 
 
-def map_batches(fn, X, *, device, dtype, batch_size=INFERENCE_BATCH_SIZE):
+def map_batches(fn, X, *, device, dtype, precision=None, batch_size=INFERENCE_BATCH_SIZE):
     """Apply ``fn`` (tensor -> tensor) to ``X`` in row chunks; return numpy.
 
     Chunking bounds the memory of intermediate activations, so a large array
@@ -25,6 +27,9 @@ def map_batches(fn, X, *, device, dtype, batch_size=INFERENCE_BATCH_SIZE):
         Where ``fn`` runs.
     dtype : torch.dtype
         The dtype ``X`` is converted to.
+    precision : Precision, default=None
+        Autocast for ``fn``; None computes in ``dtype``. Half-precision
+        outputs come back as float32.
     batch_size : int, default=INFERENCE_BATCH_SIZE
         Rows per chunk.
 
@@ -33,9 +38,16 @@ def map_batches(fn, X, *, device, dtype, batch_size=INFERENCE_BATCH_SIZE):
     ndarray
         The outputs, concatenated along the first axis.
     """
+    device = torch.device(device)
+    autocast = precision.autocast() if precision else contextlib.nullcontext()
     outputs = []
-    with torch.inference_mode():
+    with torch.inference_mode(), autocast:
         for start in range(0, len(X), batch_size):
-            chunk = as_tensor(X[start : start + batch_size], dtype=dtype, device=device)
-            outputs.append(fn(chunk).cpu().numpy())
+            chunk = as_tensor(X[start : start + batch_size], dtype=dtype, device="cpu")
+            if device.type == "cuda":  # page-locked, so the copy does not block the host
+                chunk = chunk.pin_memory().to(device, non_blocking=True)
+            out = fn(chunk)
+            if out.dtype in (torch.bfloat16, torch.float16):
+                out = out.float()
+            outputs.append(out.cpu().numpy())
     return np.concatenate(outputs)

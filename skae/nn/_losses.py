@@ -289,7 +289,7 @@ class ClassifierObjective:
         X_labeled, y_labeled, X_unlabeled = batch
         X_labeled = self._view(X_labeled)
         code = model.encode(X_labeled)
-        loss = F.cross_entropy(model.head(code), y_labeled)
+        loss = F.cross_entropy(model.classify(code), y_labeled)
         seen, codes = [X_labeled], [code]
         if len(X_unlabeled) and (self.consistency_weight or self.pseudo_label_threshold):
             first, second = self._view(X_unlabeled), self._view(X_unlabeled)
@@ -299,7 +299,7 @@ class ClassifierObjective:
                     self.image_shape,
                 )  # fmt: skip
             first_code, second_code = model.encode(first), model.encode(second)
-            first_logits, second_logits = model.head(first_code), model.head(second_code)
+            first_logits, second_logits = model.classify(first_code), model.classify(second_code)
             loss = loss + self._unlabeled_loss(first_logits, second_logits)
             seen.append(first)
             codes.append(first_code)

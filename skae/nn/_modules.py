@@ -101,9 +101,18 @@ class ClassifierNetwork(nn.Module):
         """The code of ``x``."""
         return self.autoencoder.encode(x)
 
+    def classify(self, code):
+        """Class logits of a code, in float32 at least.
+
+        Under autocast the head computes in half precision; the softmax and
+        the cross-entropy of its logits need more digits than that.
+        """
+        logits = self.head(code)
+        return logits.float() if logits.dtype in (torch.bfloat16, torch.float16) else logits
+
     def forward(self, x):
         """Class logits of ``x``."""
-        return self.head(self.encode(x))
+        return self.classify(self.encode(x))
 
 
 @dataclass(frozen=True)

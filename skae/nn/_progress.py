@@ -10,7 +10,8 @@ class EpochLogger:
     ----------
     verbose : int
         0 is silent. 1 prints one line per epoch (epoch, train loss,
-        validation loss, seconds) to stdout, like Keras and skorch. 2 and above
+        validation loss, seconds) to stdout, like Keras and skorch, and the
+        time spent compiling on a line of its own. 2 and above
         also show a progress bar over the batches of each epoch (tqdm, on
         stderr).
     max_iter : int
@@ -37,10 +38,13 @@ class EpochLogger:
         if self._bar is not None:
             self._bar.update()
 
-    def epoch_end(self, epoch, train_loss, validation_loss, seconds):
+    def epoch_end(self, epoch, train_loss, validation_loss, seconds, compile_seconds=0.0):
+        """Report an epoch; ``seconds`` excludes the ``compile_seconds`` spent compiling."""
         if self._bar is not None:
             self._bar.close()
             self._bar = None
+        if self.verbose >= 1 and compile_seconds:
+            print(f"compiling (torch.compile) took {compile_seconds:.2f}s", flush=True)
         if self.verbose >= 1:
             line = f"epoch {epoch:>4}/{self.max_iter}  train_loss {train_loss:.6f}"
             if validation_loss is not None:

@@ -1,13 +1,14 @@
 """The one training loop every skae model shares.
 
 ``fit_loop`` runs epochs until a stopping rule fires; ``run_single_epoch``
-runs the batches of one epoch; ``train_step`` updates the model on one batch.
+runs the batches of one epoch; a :class:`TrainStep` updates the model on one batch.
 An objective is any callable ``objective(model, batch) -> scalar loss``, so
 the same loop trains plain, denoising, sparse and variational autoencoders and
 classifiers alike. A batch source is any re-iterable of batches, so in-memory
 arrays and out-of-core readers are interchangeable.
 """
 
+import contextlib
 import math
 import signal
 import threading
@@ -16,6 +17,8 @@ from dataclasses import dataclass, field
 
 import torch
 
+from skae.nn._compile import CompiledFunction
+from skae.nn._device import place_for_training
 from skae.nn._progress import EpochLogger
 
 
@@ -24,7 +27,7 @@ class DivergenceError(FloatingPointError):
 
 
 class InMemoryBatches:
-    """Mini-batches of tensors that live on the training device.
+    """Mini-batches of tensors held in memory, on the training device or streamed to it.
 
     Each epoch draws one permutation from ``generator`` and gathers the data
     once into that order, so every batch is a contiguous slice: one large
@@ -33,21 +36,33 @@ class InMemoryBatches:
     Parameters
     ----------
     X : torch.Tensor of shape (n_samples, ...) or tuple of them
-        The data, already on the training device. A tuple (e.g. inputs and
-        labels) is shuffled alike and batched into tuples.
+        The data. A tuple (e.g. inputs and labels) is shuffled alike and
+        batched into tuples.
     batch_size : int
         Samples per batch; the last batch of an epoch may be smaller.
     shuffle : bool
         Whether to draw a new order for every epoch.
     generator : torch.Generator or None
         A CPU generator for the permutations; unused without ``shuffle``.
+    device : torch.device, default=None
+        Where batches are used; None: where the data is. Data on the CPU
+        is placed by :func:`~skae.nn.place_for_training`: on a GPU it moves
+        there when it fits, else it stays in pinned host memory, is
+        gathered into a pinned buffer each epoch and each batch is copied to
+        the GPU without blocking, so the copy overlaps the GPU's work.
     """
 
-    def __init__(self, X, batch_size, *, shuffle, generator):
-        self.X = X
+    def __init__(self, X, batch_size, *, shuffle, generator, device=None):
+        tensors = X if isinstance(X, tuple) else (X,)
+        self.device = tensors[0].device if device is None else torch.device(device)
+        if tensors[0].device != self.device:
+            tensors = place_for_training(tensors, self.device)
+        self.X = tensors if isinstance(X, tuple) else tensors[0]
         self.batch_size = batch_size
         self.shuffle = shuffle
         self.generator = generator
+        self._streams = tensors[0].device != self.device
+        self._pinned_buffers = None
 
     def __len__(self):
         return math.ceil(batch_length(self.X) / self.batch_size)
@@ -56,10 +71,24 @@ class InMemoryBatches:
         tensors = self.X if isinstance(self.X, tuple) else (self.X,)
         if self.shuffle:
             order = torch.randperm(len(tensors[0]), generator=self.generator)
-            tensors = tuple(t[order.to(t.device)] for t in tensors)
+            tensors = self._gather(tensors, order)
         for start in range(0, len(tensors[0]), self.batch_size):
             batch = tuple(t[start : start + self.batch_size] for t in tensors)
+            if self._streams:
+                batch = tuple(t.to(self.device, non_blocking=True) for t in batch)
             yield batch if isinstance(self.X, tuple) else batch[0]
+
+    def _gather(self, tensors, order):
+        if not self._streams:
+            return tuple(t[order.to(t.device)] for t in tensors)
+        if self._pinned_buffers is None:
+            self._pinned_buffers = tuple(torch.empty_like(t).pin_memory() for t in tensors)
+        else:  # the previous epoch's copies must have left the buffers
+            torch.cuda.synchronize(self.device)
+        return tuple(
+            torch.index_select(t, 0, order, out=buffer)
+            for t, buffer in zip(tensors, self._pinned_buffers, strict=True)
+        )
 
 
 class LabeledUnlabeledBatches:
@@ -81,17 +110,23 @@ class LabeledUnlabeledBatches:
         Rows of each kind per batch.
     generator : torch.Generator
         A CPU generator for the permutations.
+    device : torch.device, default=None
+        Where batches are used; see :class:`InMemoryBatches`.
     """
 
     def __init__(
         self, X_labeled, y_labeled, X_unlabeled, *, labeled_batch_size, unlabeled_batch_size,
-        generator,
+        generator, device=None,
     ):  # fmt: skip
         self.labeled = InMemoryBatches(
-            (X_labeled, y_labeled), labeled_batch_size, shuffle=True, generator=generator
+            (X_labeled, y_labeled),
+            labeled_batch_size,
+            shuffle=True,
+            generator=generator,
+            device=device,
         )
         self.unlabeled = InMemoryBatches(
-            X_unlabeled, unlabeled_batch_size, shuffle=True, generator=generator
+            X_unlabeled, unlabeled_batch_size, shuffle=True, generator=generator, device=device
         )
 
     def __len__(self):
@@ -100,7 +135,7 @@ class LabeledUnlabeledBatches:
     def __iter__(self):
         labeled = self._cycle_labeled()
         if not batch_length(self.unlabeled.X):
-            empty = self.unlabeled.X
+            empty = self.unlabeled.X.to(self.unlabeled.device)
             for _ in range(len(self)):
                 yield (*next(labeled), empty)
             return
@@ -135,12 +170,18 @@ class History:
         The best validation score, whose weights were restored.
     stop_reason : str
         Why training stopped.
+    epoch_seconds : list of float
+        Wall time of each epoch, compilation excluded.
+    compile_seconds : float
+        Time spent compiling (0 without ``compile``).
     """
 
     loss_curve: list = field(default_factory=list)
     validation_scores: list | None = None
     best_validation_score: float | None = None
     stop_reason: str = "max_iter"
+    epoch_seconds: list = field(default_factory=list)
+    compile_seconds: float = 0.0
 
 
 class _InterruptFlag:
@@ -170,8 +211,8 @@ class _InterruptFlag:
             signal.signal(signal.SIGINT, self._previous)
 
 
-def train_step(model, objective, optimizer, batch):
-    """One gradient update on ``batch``.
+class TrainStep:
+    """One gradient update per call, in the given precision, compiled or not.
 
     Parameters
     ----------
@@ -181,22 +222,58 @@ def train_step(model, objective, optimizer, batch):
         ``objective(model, batch) -> scalar loss``.
     optimizer : torch.optim.Optimizer
         Updates ``model``'s parameters.
-    batch : torch.Tensor
-        One mini-batch.
+    precision : Precision, default=None
+        Autocast and gradient scaling; None is plain computation in the
+        model's dtype.
+    compile : bool, default=False
+        Run the forward pass and the loss through :func:`torch.compile`
+        (see :class:`CompiledFunction`).
 
-    Returns
-    -------
-    torch.Tensor
-        The batch loss, detached from the graph (still on the device).
+    Attributes
+    ----------
+    compile_seconds : float
+        Time spent compiling so far.
     """
-    optimizer.zero_grad(set_to_none=True)
-    loss = objective(model, batch)
-    loss.backward()
-    optimizer.step()
-    return loss.detach()
+
+    def __init__(self, model, objective, optimizer, *, precision=None, compile=False):
+        self.model = model
+        self.objective = objective
+        self.optimizer = optimizer
+        self.precision = precision
+        self._loss = CompiledFunction(self._forward) if compile else None
+        self._scaler = None
+        if precision is not None and precision.scales_gradients:
+            self._scaler = torch.amp.GradScaler(precision.device_type)
+
+    @property
+    def compile_seconds(self):
+        return 0.0 if self._loss is None else self._loss.compile_seconds
+
+    def _forward(self, batch):
+        return self.objective(self.model, batch)
+
+    def _backward(self, forward, batch):
+        self.optimizer.zero_grad(set_to_none=True)
+        with self.precision.autocast() if self.precision else contextlib.nullcontext():
+            loss = forward(batch)
+        (self._scaler.scale(loss) if self._scaler else loss).backward()
+        return loss
+
+    def __call__(self, batch):
+        """Update the model on ``batch``; return the batch loss, detached (still on the device)."""
+        if self._loss is None:
+            loss = self._backward(self._forward, batch)
+        else:
+            loss = self._loss.apply(lambda forward: self._backward(forward, batch))
+        if self._scaler is None:
+            self.optimizer.step()
+        else:
+            self._scaler.step(self.optimizer)
+            self._scaler.update()
+        return loss.detach()
 
 
-def run_single_epoch(model, objective, optimizer, batches, *, interrupt, logger):
+def run_single_epoch(step, batches, *, interrupt, logger):
     """Train on every batch once.
 
     Losses are summed on the device and read once at the end of the epoch,
@@ -204,8 +281,8 @@ def run_single_epoch(model, objective, optimizer, batches, *, interrupt, logger)
 
     Parameters
     ----------
-    model, objective, optimizer
-        As in :func:`train_step`.
+    step : TrainStep
+        Updates the model on one batch.
     batches : iterable of torch.Tensor
         The epoch's mini-batches.
     interrupt : object with a ``requested`` attribute
@@ -218,11 +295,11 @@ def run_single_epoch(model, objective, optimizer, batches, *, interrupt, logger)
     float
         The sample-weighted mean loss of the batches trained on.
     """
-    model.train()
+    step.model.train()
     loss_sum = None
     n_seen = 0
     for batch in batches:
-        weighted = train_step(model, objective, optimizer, batch) * batch_length(batch)
+        weighted = step(batch) * batch_length(batch)
         loss_sum = weighted if loss_sum is None else loss_sum + weighted
         n_seen += batch_length(batch)
         logger.batch_end()
@@ -231,7 +308,7 @@ def run_single_epoch(model, objective, optimizer, batches, *, interrupt, logger)
     return loss_sum.item() / n_seen
 
 
-def evaluate(model, objective, batches):
+def evaluate(model, objective, batches, precision=None):
     """Sample-weighted mean loss over ``batches``, without gradients.
 
     Parameters
@@ -242,6 +319,8 @@ def evaluate(model, objective, batches):
         ``objective(model, batch) -> scalar loss``.
     batches : iterable of torch.Tensor
         The data to evaluate on.
+    precision : Precision, default=None
+        Autocast for the forward passes; None computes in the model's dtype.
 
     Returns
     -------
@@ -251,7 +330,8 @@ def evaluate(model, objective, batches):
     model.eval()
     loss_sum = 0.0
     n_seen = 0
-    with torch.inference_mode():
+    autocast = precision.autocast() if precision else contextlib.nullcontext()
+    with torch.inference_mode(), autocast:
         for batch in batches:
             loss_sum += objective(model, batch).item() * batch_length(batch)
             n_seen += batch_length(batch)
@@ -279,6 +359,8 @@ def fit_loop(
     n_iter_no_change,
     validation_batches=None,
     logger=None,
+    precision=None,
+    compile=False,
 ):
     """Train ``model`` for up to ``max_iter`` epochs.
 
@@ -309,6 +391,12 @@ def fit_loop(
         Held-out data to monitor instead of the training loss.
     logger : EpochLogger, default=None
         Progress reporting; silent when None.
+    precision : Precision, default=None
+        Autocast and gradient scaling (see :class:`TrainStep`); None
+        computes in the model's dtype.
+    compile : bool, default=False
+        Compile the forward pass and the loss. Compilation time is kept out
+        of the epoch times and reported on its own.
 
     Returns
     -------
@@ -326,27 +414,25 @@ def fit_loop(
     best = math.inf
     best_state = None
     no_improvement = 0
+    step = TrainStep(model, objective, optimizer, precision=precision, compile=compile)
     with _InterruptFlag() as interrupt:
         for epoch in range(1, max_iter + 1):
             start = time.perf_counter()
+            compiling_before = step.compile_seconds
             logger.epoch_begin(epoch, len(train_batches))
-            loss = run_single_epoch(
-                model,
-                objective,
-                optimizer,
-                train_batches,
-                interrupt=interrupt,
-                logger=logger,
-            )
+            loss = run_single_epoch(step, train_batches, interrupt=interrupt, logger=logger)
             _check_finite(loss, epoch, optimizer)
             history.loss_curve.append(loss)
             monitored = loss
             validation_loss = None
             if validation_batches is not None:
-                validation_loss = evaluate(model, objective, validation_batches)
+                validation_loss = evaluate(model, objective, validation_batches, precision)
                 history.validation_scores.append(-validation_loss)
                 monitored = validation_loss
-            logger.epoch_end(epoch, loss, validation_loss, time.perf_counter() - start)
+            compiling = step.compile_seconds - compiling_before
+            history.compile_seconds += compiling
+            history.epoch_seconds.append(time.perf_counter() - start - compiling)
+            logger.epoch_end(epoch, loss, validation_loss, history.epoch_seconds[-1], compiling)
 
             no_improvement = no_improvement + 1 if monitored > best - tol else 0
             if monitored < best:
