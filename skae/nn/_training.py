@@ -55,13 +55,14 @@ class InMemoryBatches:
     def __init__(self, X, batch_size, *, shuffle, generator, device=None):
         tensors = X if isinstance(X, tuple) else (X,)
         self.device = tensors[0].device if device is None else torch.device(device)
-        if tensors[0].device != self.device:
+        # Compared by type: "cuda" and "cuda:0" name the same device.
+        if tensors[0].device.type != self.device.type:
             tensors = place_for_training(tensors, self.device)
         self.X = tensors if isinstance(X, tuple) else tensors[0]
         self.batch_size = batch_size
         self.shuffle = shuffle
         self.generator = generator
-        self._streams = tensors[0].device != self.device
+        self._streams = tensors[0].device.type != self.device.type
         self._pinned_buffers = None
 
     def __len__(self):
