@@ -178,6 +178,7 @@ class BaseAutoencoder(BaseEstimator):
         precision, validation_batches=None,
     ):  # fmt: skip
         """Run the engine's loop with the estimator's stopping rules, threads and logger."""
+        module.to(memory_format=precision.memory_format(module))
         n_threads = engine.training_threads(
             module, n_features, batch_size, engine.caller_thread_limit()
         )

@@ -180,3 +180,16 @@ def test_compile_does_not_swallow_errors_of_the_users_module(monkeypatch):
         with pytest.raises(ValueError, match="rejects this batch"):
             est.fit(X)
     assert not [w for w in caught if issubclass(w.category, CompileWarning)]
+
+
+def _second_conv_weight(est):
+    # The first convolution has one input channel: both layouts coincide there.
+    return [m for m in est.module_.modules() if isinstance(m, torch.nn.Conv2d)][1].weight
+
+
+def test_conv_networks_train_channels_last_under_bfloat16_only():
+    X, _ = _images()
+    conv = dict(architecture="conv", image_shape=(8, 8), conv_channels=(4, 8), max_iter=2)
+    half = _second_conv_weight(fast_autoencoder(precision="bfloat16", **conv).fit(X))
+    assert half.is_contiguous(memory_format=torch.channels_last) and not half.is_contiguous()
+    assert _second_conv_weight(fast_autoencoder(**conv).fit(X)).is_contiguous()
