@@ -3,9 +3,17 @@
 import inspect
 import re
 
+import numpy as np
 import pytest
 
 from skae import AutoencoderTransformer, VariationalAutoencoder
+from skae.inspection import (
+    LatentSpaceDisplay,
+    LatentTraversalDisplay,
+    LossCurveDisplay,
+    ReconstructionDisplay,
+    SamplesDisplay,
+)
 
 from ._helpers import blobs
 
@@ -40,3 +48,52 @@ def test_documented_parameters_match_signature(cls):
 @pytest.mark.parametrize("cls", ESTIMATORS, ids=lambda cls: cls.__name__)
 def test_shared_docstring_entries_are_all_filled(cls):
     assert "{{" not in cls.__doc__
+
+
+DISPLAYS = [
+    LatentSpaceDisplay,
+    LatentTraversalDisplay,
+    LossCurveDisplay,
+    ReconstructionDisplay,
+    SamplesDisplay,
+]
+
+
+def _display_methods(cls):
+    return [cls, cls.plot, *(getattr(cls, name) for name in dir(cls) if name.startswith("from_"))]
+
+
+@pytest.mark.parametrize("cls", DISPLAYS, ids=lambda cls: cls.__name__)
+def test_display_parameters_are_documented(cls):
+    for method in _display_methods(cls):
+        parameters = set(inspect.signature(method).parameters) - {"self"}
+        assert _documented("Parameters", method) == parameters
+        assert "Returns" in inspect.getdoc(method) or method is cls
+
+
+def _small_display(cls):
+    rng = np.random.default_rng(0)
+    rows = rng.random((4, 4))
+    return {
+        LatentSpaceDisplay: lambda: cls(rows[:, :2], y=[0, 1, 0, 1]),
+        LatentTraversalDisplay: lambda: cls(
+            rows.reshape(2, 2, 4), dimensions=[0, 1], values=rows[:2, :2], image_shape=(2, 2)
+        ),
+        LossCurveDisplay: lambda: cls(rows[0], validation_loss=rows[1], pretrain_loss_curve=[2.0]),
+        ReconstructionDisplay: lambda: cls(rows, rows, image_shape=(2, 2)),
+        SamplesDisplay: lambda: cls(rows, image_shape=(2, 2)),
+    }[cls]()
+
+
+@pytest.mark.parametrize("cls", DISPLAYS, ids=lambda cls: cls.__name__)
+def test_documented_display_attributes_match_plotted_attributes(cls):
+    matplotlib = pytest.importorskip("matplotlib")
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    display = _small_display(cls).plot()
+    try:
+        plotted = {name for name in vars(display) if name.endswith("_")}
+        assert plotted == _documented("Attributes", cls)
+    finally:
+        plt.close("all")
