@@ -62,10 +62,9 @@ def finetuned(args, seed, **signals):
     return AutoencoderClassifier(
         pretrain_iter=args.pretrain_epochs,
         max_iter=args.finetune_epochs,
-        tol=0.0,
         random_state=seed,
         **IMAGES,
-        **signals,
+        **{"tol": 0.0, **signals},
     )
 
 
