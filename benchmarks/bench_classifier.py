@@ -19,13 +19,15 @@ model). Rows (``--rows`` picks some):
 The autoencoders use ``loss="bce"`` and a code of 64, pretrained for
 ``--pretrain-epochs``; fine-tuning runs ``--finetune-epochs`` (passes over the
 unlabeled images). ``--full-labels`` adds the fine-tuned conv classifier on all
-60,000 labeled images (supervised, shifts and flips). Every setting was chosen
+60,000 labeled images (supervised, shifts and flips, plus the JSON
+``--full-labels-params``). Every setting was chosen
 on a validation split of the training set, never on the test set.
 
     .venv/bin/python benchmarks/bench_classifier.py --seeds 1 --rows raw-svc finetuned+recipe
 """
 
 import argparse
+import json
 import statistics
 import time
 import warnings
@@ -120,6 +122,9 @@ def main():
     parser.add_argument("--pretrain-epochs", type=int, default=10)
     parser.add_argument("--finetune-epochs", type=int, default=30)
     parser.add_argument("--full-labels", action="store_true")
+    parser.add_argument(
+        "--full-labels-params", default="{}", help="JSON parameters of the full-labels classifier"
+    )
     parser.add_argument("--tag", default="", help="suffix of the results file name")
     args = parser.parse_args()
     warnings.filterwarnings("ignore", category=ConvergenceWarning)
@@ -137,8 +142,10 @@ def main():
     if args.full_labels:
         data = load_comparison_data("fashion-mnist", download_if_missing=False)
         start = time.perf_counter()
-        model = finetuned(args, 0, **SHIFTS).fit(data.X_train, data.y_train)
+        params = {**SHIFTS, **json.loads(args.full_labels_params)}
+        model = finetuned(args, 0, **params).fit(data.X_train, data.y_train)
         full = {
+            "params": params,
             "accuracy": float(np.mean(model.predict(data.X_test) == data.y_test)),
             "fit_seconds": time.perf_counter() - start,
         }

@@ -3,7 +3,8 @@
 Fashion-MNIST's 60,000 training images split (stratified, seed 0) into
 50,000 for training and 10,000 held out; the official test set is never
 loaded. 100 images per class of the 50,000 keep their label (``--seed``
-draws them), the rest are unlabeled (-1). One ``AutoencoderClassifier``
+draws them; ``--labels-per-class`` changes the 100, 0 keeps every label),
+the rest are unlabeled (-1). One ``AutoencoderClassifier``
 (conv, ``loss="bce"``, a code of 64, plus the JSON ``--params``) is fitted
 and scored on the 10,000 held out. This is how the fine-tuning recipe of
 ``skae compare`` is chosen; ``bench_classifier.py`` then measures it on the
@@ -34,6 +35,9 @@ def main():
     parser.add_argument("--tag", required=True, help="name of the run, in the JSON file name")
     parser.add_argument("--params", default="{}", help="AutoencoderClassifier parameters, JSON")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--labels-per-class", type=int, default=100, help="0: every training image is labeled"
+    )
     args = parser.parse_args()
     warnings.filterwarnings("ignore", category=ConvergenceWarning)
     X, y = fetch_fashion_mnist(subset="train", return_X_y=True, download_if_missing=False)
@@ -41,11 +45,16 @@ def main():
         X, y, test_size=10_000, stratify=y, random_state=0
     )
     rng = np.random.RandomState(args.seed)
-    labeled = np.concatenate(
-        [rng.choice(np.flatnonzero(y_train == c), 100, replace=False) for c in range(10)]
-    )
-    y_scarce = np.full(len(y_train), -1)
-    y_scarce[labeled] = y_train[labeled]
+    y_scarce = y_train
+    if args.labels_per_class:
+        labeled = np.concatenate(
+            [
+                rng.choice(np.flatnonzero(y_train == c), args.labels_per_class, replace=False)
+                for c in range(10)
+            ]
+        )
+        y_scarce = np.full(len(y_train), -1)
+        y_scarce[labeled] = y_train[labeled]
     params = dict(
         n_components=64,
         architecture="conv",
@@ -65,6 +74,7 @@ def main():
         {
             "params": {k: list(v) if isinstance(v, tuple) else v for k, v in params.items()},
             "seed": args.seed,
+            "labels_per_class": args.labels_per_class,
             "validation_accuracy": accuracy,
             "fit_seconds": seconds,
             "n_iter": clf.n_iter_,
