@@ -45,11 +45,11 @@ import warnings
 import numpy as np
 import torch
 from _data import print_table, write_results
-from bench_training import ConvAutoencoder, DenseAutoencoder, skorch_net
+from bench_training import ConvAutoencoder, DenseAutoencoder, skae_estimator, skorch_net
 from sklearn.exceptions import ConvergenceWarning
 from torch.nn import functional as F
 
-from skae import AutoencoderClassifier, AutoencoderTransformer
+from skae import AutoencoderClassifier
 from skae.compare import FINETUNE_RECIPE, load_comparison_data
 
 SETTINGS = {
@@ -130,20 +130,7 @@ def _timed_fit(est, *fit_args):
 
 def skae_runner(setting):
     def run(data, args, seed):
-        est = AutoencoderTransformer(
-            args.n_components,
-            architecture=args.architecture,
-            image_shape=(28, 28) if args.architecture == "conv" else None,
-            hidden_layer_sizes=(args.hidden,),
-            alpha=0.0,
-            batch_size=args.batch_size,
-            max_iter=args.epochs,
-            n_iter_no_change=args.epochs,
-            device="cpu",
-            random_state=seed,
-            verbose=1,
-            **SETTINGS[setting],
-        )
+        est = skae_estimator(args, seed, verbose=1, **SETTINGS[setting])
         seconds, compile_seconds = _timed_fit(est, data.X_train)
         reconstruction = est.inverse_transform(est.transform(data.X_test))
         return seconds, compile_seconds, float(np.mean((reconstruction - data.X_test) ** 2))

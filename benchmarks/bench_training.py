@@ -129,8 +129,9 @@ def run_bare_channels_last(X, args, seed):
     return run_bare(X, args, seed, channels_last=True)
 
 
-def run_skae(X, args, seed):
-    est = AutoencoderTransformer(
+def skae_estimator(args, seed, **params):
+    """skae's AutoencoderTransformer with the contenders' network and settings."""
+    return AutoencoderTransformer(
         args.n_components,
         architecture=args.architecture,
         image_shape=(28, 28) if args.architecture == "conv" else None,
@@ -141,7 +142,12 @@ def run_skae(X, args, seed):
         n_iter_no_change=args.epochs,
         device="cpu",
         random_state=seed,
+        **params,
     )
+
+
+def run_skae(X, args, seed):
+    est = skae_estimator(args, seed)
     start = time.perf_counter()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
