@@ -65,8 +65,7 @@ def finetuned(args, seed, **signals):
         pretrain_iter=args.pretrain_epochs,
         max_iter=args.finetune_epochs,
         random_state=seed,
-        **IMAGES,
-        **{"tol": 0.0, **signals},
+        **{**IMAGES, "tol": 0.0, **signals},
     )
 
 
