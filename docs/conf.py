@@ -1,9 +1,12 @@
 """Sphinx configuration for skae's documentation.
 
-Build with ``python -m sphinx -W -b html docs docs/_build/html``. The build
-needs no network: cross-references to Python, NumPy, scikit-learn and PyTorch
-are only turned on when ``SKAE_DOCS_INTERSPHINX`` is set (to any non-empty
-value), because intersphinx downloads the other projects' inventories.
+Build with ``bash tools/build-docs.sh`` (``python -m sphinx -W -b html docs
+docs/_build/html`` in a set-up environment). Every example in ``examples/``
+runs during the build, through sphinx-gallery, and any warning or failing
+example fails it. The build needs no network: cross-references to Python,
+NumPy, scikit-learn and PyTorch are only turned on when
+``SKAE_DOCS_INTERSPHINX`` is set (to any non-empty value), because
+intersphinx downloads the other projects' inventories.
 """
 
 import os
@@ -28,10 +31,11 @@ extensions = [
     "sphinx.ext.autosummary",
     "sphinx.ext.intersphinx",
     "numpydoc",
+    "sphinx_gallery.gen_gallery",
 ]
 
 templates_path = ["_templates"]
-exclude_patterns = ["_build", "Thumbs.db", ".DS_Store"]
+exclude_patterns = ["_build", "Thumbs.db", ".DS_Store", "auto_examples/*.ipynb"]
 default_role = "literal"
 
 # -- autodoc / autosummary ---------------------------------------------------
@@ -59,6 +63,24 @@ numpydoc_attributes_as_param_list = True
 # xref_param_type stays off so type strings never need a resolvable target.
 numpydoc_xref_param_type = False
 
+# -- sphinx-gallery ----------------------------------------------------------
+
+sphinx_gallery_conf = {
+    "examples_dirs": "../examples",
+    "gallery_dirs": "auto_examples",
+    "filename_pattern": "/plot_",
+    # A failing example fails the build, as a warning does.
+    "abort_on_example_error": True,
+    "download_all_examples": False,
+    "within_subsection_order": "FileNameSortKey",
+    "matplotlib_animations": False,
+    "show_memory": False,
+    "image_srcset": [],
+    # Each example's page links back to the API pages of what it uses.
+    "doc_module": ("skae",),
+    "backreferences_dir": "generated/backreferences",
+}
+
 # -- intersphinx (opt-in, needs the network) ---------------------------------
 
 if os.environ.get("SKAE_DOCS_INTERSPHINX"):
@@ -77,9 +99,14 @@ else:
 
 # -- HTML --------------------------------------------------------------------
 
-html_theme = "alabaster"
+html_theme = "pydata_sphinx_theme"
 html_theme_options = {
-    "description": "PyTorch autoencoders as scikit-learn estimators",
-    "fixed_sidebar": True,
+    "navbar_align": "left",
+    "show_toc_level": 2,
+    "navigation_with_keys": False,
+    "secondary_sidebar_items": ["page-toc"],
+    "footer_start": ["copyright"],
+    "footer_end": [],
 }
+html_sidebars = {"index": [], "install": [], "compare": [], "datasets": []}
 html_title = f"skae {release}"

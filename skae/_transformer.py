@@ -5,7 +5,7 @@ from numbers import Real
 from sklearn.utils._param_validation import Interval
 
 from skae import nn as engine
-from skae._base import BaseAutoencoderTransformer
+from skae._base_transformer import BaseAutoencoderTransformer
 from skae._docstrings import fill_doc
 
 

@@ -6,7 +6,8 @@ from sklearn.utils._param_validation import Interval, validate_params
 from sklearn.utils.validation import check_is_fitted
 
 from skae import nn as engine
-from skae._base import BaseAutoencoderTransformer, _local_random_state
+from skae._base import _local_random_state
+from skae._base_transformer import BaseAutoencoderTransformer
 from skae._docstrings import fill_doc
 
 

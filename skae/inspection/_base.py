@@ -9,6 +9,8 @@ from skae._params import resolve_image_shape
 # Inches per image, and around the grid, of a figure that a Display makes itself.
 PANEL_SIZE = 0.9
 MARGIN = 0.1
+# Room above the grid of a figure a Display makes itself, for ``figure_.suptitle``.
+TITLE_SPACE = 0.4
 
 
 def check_matplotlib_support(caller_name):
@@ -102,7 +104,8 @@ def image_grid(ax, n_rows, n_cols, n_panels, caller_name, *, left, top, wspace, 
     """The axes to draw a grid of ``n_panels`` images on, as PartialDependenceDisplay does.
 
     ``ax=None`` makes a figure sized to the grid (``left`` and ``top`` are
-    its margins in inches, for labels and titles) and draws in it. A single
+    its margins in inches, for labels and titles; ``TITLE_SPACE`` more on top
+    leaves room for a figure title) and draws in it. A single
     axes is a bounding box: it is switched off and filled with a grid of
     ``n_rows`` x ``n_cols`` new axes. An array-like of ``n_panels`` axes is
     drawn on directly, in row-major order.
@@ -120,6 +123,7 @@ def image_grid(ax, n_rows, n_cols, n_panels, caller_name, *, left, top, wspace, 
     from matplotlib.gridspec import GridSpec, GridSpecFromSubplotSpec
 
     if ax is None:
+        top += TITLE_SPACE
         width = left + n_cols * PANEL_SIZE + MARGIN
         height = top + n_rows * PANEL_SIZE + MARGIN
         figure = plt.figure(figsize=(width, height))
