@@ -104,9 +104,14 @@ html_theme_options = {
     "navbar_align": "left",
     "show_toc_level": 2,
     "navigation_with_keys": False,
+    "header_links_before_dropdown": 5,
+    "navbar_persistent": [],
+    "navbar_end": ["search-button", "theme-switcher"],
     "secondary_sidebar_items": ["page-toc"],
     "footer_start": ["copyright"],
     "footer_end": [],
 }
 html_sidebars = {"index": [], "install": [], "compare": [], "datasets": []}
 html_title = f"skae {release}"
+html_static_path = ["_static"]
+html_css_files = ["skae.css"]

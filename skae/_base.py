@@ -41,6 +41,7 @@ class BaseAutoencoder(NetworkParamsMixin, BaseEstimator):
         "loss": [StrOptions({"mse", "bce"})],
         "corruption": [None, StrOptions(set(engine.CORRUPTIONS))],
         "corruption_level": [Interval(Real, 0, None, closed="left")],
+        "learning_rate": [StrOptions(set(engine.LEARNING_RATE_SCHEDULES))],
         "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
         "alpha": [Interval(Real, 0, None, closed="left")],
         "batch_size": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
@@ -91,6 +92,7 @@ class BaseAutoencoder(NetworkParamsMixin, BaseEstimator):
                 logger=engine.EpochLogger(self.verbose, max_iter),
                 precision=precision,
                 compile=self.compile,
+                learning_rate_schedule=engine.LEARNING_RATE_SCHEDULES[self.learning_rate],
             )
 
     def _objective(self, generator, image_shape=None):

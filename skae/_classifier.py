@@ -112,6 +112,7 @@ class AutoencoderClassifier(
         Standard deviation of Gaussian noise added to the rows seen in
         fine-tuning; 0 turns it off.
 
+    {{learning_rate}}
     {{learning_rate_init}}
 
     {{alpha}}
@@ -265,6 +266,7 @@ class AutoencoderClassifier(
         augment_shift=0,
         augment_flip=False,
         augment_noise=0.0,
+        learning_rate="constant",
         learning_rate_init=1e-3,
         alpha=1e-4,
         batch_size="auto",
@@ -301,6 +303,7 @@ class AutoencoderClassifier(
         self.augment_shift = augment_shift
         self.augment_flip = augment_flip
         self.augment_noise = augment_noise
+        self.learning_rate = learning_rate
         self.learning_rate_init = learning_rate_init
         self.alpha = alpha
         self.batch_size = batch_size

@@ -16,11 +16,16 @@ n_components : int, default=32
     Size of the code, the number of features ``transform`` returns.
 """,
     "architecture": """
-architecture : {"dense", "conv"}, default="dense"
+architecture : {"dense", "conv", "vgg"}, default="dense"
     The network. ``"dense"`` is a stack of fully connected layers
     (``hidden_layer_sizes``). ``"conv"`` is a convolutional autoencoder for
-    images (``conv_channels``; needs ``image_shape``). Either half can be
-    replaced by the user's own module (``encoder``, ``decoder``).
+    images: stride-2 3x3 convolutions with ``conv_channels``, mirrored by
+    transposed ones; needs ``image_shape``. ``"vgg"`` has the same decoder
+    and a VGG-style encoder: per stage of ``conv_channels``, two
+    batch-normalised 3x3 convolutions and 2x2 max pooling (about four times
+    the computation of ``"conv"``, and the more accurate classifier). Either
+    half can be replaced by the user's own module (``encoder``,
+    ``decoder``).
 """,
     "image_shape": """
 image_shape : tuple of int, default=None
@@ -95,6 +100,15 @@ corruption_level : float, default=0.1
     The noise's standard deviation (``"gaussian"``), the masked fraction
     (``"masking"``) or the square's relative side (``"cutout"``); unused
     without ``corruption``.
+""",
+    "learning_rate": """
+learning_rate : {"constant", "cosine"}, default="constant"
+    The learning rate's schedule over the epochs of one ``fit``.
+    ``"constant"`` keeps ``learning_rate_init``; ``"cosine"`` decays it
+    from ``learning_rate_init`` towards 0 along a half cosine over
+    ``max_iter`` epochs, which usually ends training at a better optimum
+    when the number of epochs is fixed (``tol=0``). ``partial_fit`` trains
+    one epoch at ``learning_rate_init``.
 """,
     "learning_rate_init": """
 learning_rate_init : float, default=1e-3

@@ -123,13 +123,14 @@ class NetworkParamsMixin:
                 "e.g. image_shape=(28, 28)."
             )
         needs_shape = self.encoder is None or self.decoder is None
-        if self.architecture == "conv" and image_shape is None and needs_shape:
+        if self.architecture != "dense" and image_shape is None and needs_shape:
             raise ValueError(
-                "architecture='conv' needs image_shape, e.g. image_shape=(28, 28) for "
-                "28x28 grayscale images or (3, 32, 32) for 32x32 colour images."
+                f"architecture={self.architecture!r} needs image_shape, e.g. "
+                "image_shape=(28, 28) for 28x28 grayscale images or (3, 32, 32) for 32x32 "
+                "colour images."
             )
         conv_channels = positive_sizes(self.conv_channels, "conv_channels")
-        if self.architecture == "conv" and needs_shape and not conv_channels:
+        if self.architecture != "dense" and needs_shape and not conv_channels:
             raise ValueError("conv_channels needs at least one stage, got ().")
         return engine.NetworkSpec(
             n_features=n_features,

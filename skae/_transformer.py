@@ -60,6 +60,7 @@ class AutoencoderTransformer(BaseAutoencoderTransformer):
         (the decoder's weights grow to compensate, held back only by
         ``alpha``), so judge sparsity by a scale-free measure. 0 turns it off.
 
+    {{learning_rate}}
     {{learning_rate_init}}
 
     {{alpha}}
@@ -151,6 +152,7 @@ class AutoencoderTransformer(BaseAutoencoderTransformer):
         corruption=None,
         corruption_level=0.1,
         sparsity=0.0,
+        learning_rate="constant",
         learning_rate_init=1e-3,
         alpha=1e-4,
         batch_size="auto",
@@ -180,6 +182,7 @@ class AutoencoderTransformer(BaseAutoencoderTransformer):
         self.corruption = corruption
         self.corruption_level = corruption_level
         self.sparsity = sparsity
+        self.learning_rate = learning_rate
         self.learning_rate_init = learning_rate_init
         self.alpha = alpha
         self.batch_size = batch_size

@@ -60,6 +60,7 @@ class VariationalAutoencoder(BaseAutoencoderTransformer):
         Larger values give smoother codes and blurrier reconstructions;
         smaller values the reverse. 0 leaves a (noisy-code) autoencoder.
 
+    {{learning_rate}}
     {{learning_rate_init}}
 
     {{alpha}}
@@ -148,6 +149,7 @@ class VariationalAutoencoder(BaseAutoencoderTransformer):
         corruption=None,
         corruption_level=0.1,
         beta=1.0,
+        learning_rate="constant",
         learning_rate_init=1e-3,
         alpha=1e-4,
         batch_size="auto",
@@ -177,6 +179,7 @@ class VariationalAutoencoder(BaseAutoencoderTransformer):
         self.corruption = corruption
         self.corruption_level = corruption_level
         self.beta = beta
+        self.learning_rate = learning_rate
         self.learning_rate_init = learning_rate_init
         self.alpha = alpha
         self.batch_size = batch_size

@@ -53,13 +53,65 @@ def test_conv_network_is_convolutional_and_follows_conv_channels(digits):
     assert est.image_shape_ == (1, 8, 8)
 
 
+def test_vgg_reconstructs_digits_far_better_than_the_mean_image(digits):
+    X, _ = digits
+    est = _conv(architecture="vgg", max_iter=30).fit(X)
+    reconstruction = est.inverse_transform(est.transform(X))
+    mean_image_error = ((X - X.mean(axis=0)) ** 2).mean()
+    assert ((reconstruction - X) ** 2).mean() < mean_image_error / 4
+
+
+def test_vgg_encoder_stacks_normalised_conv_pairs_and_pools(digits):
+    X, _ = digits
+    est = _conv(architecture="vgg", conv_channels=(4, 8, 16), max_iter=1).fit(X)
+    encoder = list(est.module_.encoder)
+    convs = [m for m in encoder if isinstance(m, torch.nn.Conv2d)]
+    assert [m.out_channels for m in convs] == [4, 4, 8, 8, 16, 16]
+    assert all(m.stride == (1, 1) and m.kernel_size == (3, 3) for m in convs)
+    norms = [m for m in encoder if isinstance(m, torch.nn.BatchNorm2d)]
+    assert [m.num_features for m in norms] == [4, 4, 8, 8, 16, 16]
+    assert sum(isinstance(m, torch.nn.MaxPool2d) for m in encoder) == 3
+    # 8x8 pooled three times (rounding up) is 1x1: the decoder is the conv one's.
+    assert encoder[-1].in_features == 16
+    transposed = [m for m in est.module_.decoder if isinstance(m, torch.nn.ConvTranspose2d)]
+    assert [m.out_channels for m in transposed] == [8, 4, 1]
+
+
+def test_vgg_inference_uses_running_statistics_not_the_batch(digits):
+    X, _ = digits
+    est = _conv(architecture="vgg", max_iter=2).fit(X)
+    alone = np.vstack([est.transform(X[i : i + 1]) for i in range(5)])
+    assert_allclose(alone, est.transform(X[:5]), rtol=1e-4, atol=1e-5)
+    assert not est.module_.training
+
+
+def test_cosine_learning_rate_ends_fit_at_a_small_rate(digits):
+    X, _ = digits
+    constant = _conv(max_iter=5, tol=0.0).fit(X)
+    cosine = _conv(max_iter=5, tol=0.0, learning_rate="cosine").fit(X)
+    last_rate = cosine.optimizer_.param_groups[0]["lr"]
+    assert constant.optimizer_.param_groups[0]["lr"] == pytest.approx(3e-3)
+    assert last_rate == pytest.approx(3e-3 * 0.5 * (1 + np.cos(np.pi * 4 / 5)))
+    assert cosine.loss_curve_ != constant.loss_curve_
+    # A continued fit starts again from learning_rate_init.
+    cosine.set_params(warm_start=True, max_iter=1).fit(X)
+    assert cosine.optimizer_.param_groups[0]["lr"] == pytest.approx(3e-3)
+
+
 @pytest.mark.parametrize("image_shape", [(3, 6, 5), (7, 9), (1, 1, 12), (-1, 4)])
-def test_conv_handles_colour_and_odd_image_sizes(image_shape):
+@pytest.mark.parametrize("architecture", ["conv", "vgg"])
+def test_conv_handles_colour_and_odd_image_sizes(image_shape, architecture):
     n_features = 90 if image_shape[0] == 3 else 63 if image_shape == (7, 9) else 12
     if image_shape == (-1, 4):
         n_features = 20
     X = np.random.default_rng(0).random((30, n_features))
-    est = _conv(image_shape=image_shape, n_components=4, max_iter=2, conv_channels=(4, 8))
+    est = _conv(
+        architecture=architecture,
+        image_shape=image_shape,
+        n_components=4,
+        max_iter=2,
+        conv_channels=(4, 8),
+    )
     est.fit(X)
     assert est.inverse_transform(est.transform(X)).shape == X.shape
     assert np.prod(est.image_shape_) == n_features
@@ -220,7 +272,7 @@ def test_sparsity_penalty_is_the_mean_absolute_code():
 # ------------------------------------------------- float32 batch invariance
 
 
-@pytest.mark.parametrize("architecture", ["dense", "conv"])
+@pytest.mark.parametrize("architecture", ["dense", "conv", "vgg"])
 def test_one_row_and_a_batch_agree_to_float32_rounding(architecture):
     X = np.random.default_rng(0).random((20, 64))
     est = AutoencoderTransformer(

@@ -30,6 +30,8 @@ ESTIMATORS = [
     _cpu(AutoencoderTransformer(architecture="conv", precision="float64", **ROW_IMAGES)),
     _cpu(VariationalAutoencoder(), precision="float64"),
     _cpu(AutoencoderTransformer(architecture="conv", **ROW_IMAGES)),
+    _cpu(AutoencoderTransformer(architecture="vgg", learning_rate="cosine", **ROW_IMAGES)),
+    _cpu(AutoencoderTransformer(architecture="vgg", precision="float64", **ROW_IMAGES)),
     _cpu(AutoencoderTransformer(corruption="gaussian", sparsity=1e-3)),
     _cpu(AutoencoderTransformer(architecture="conv", corruption="masking", **ROW_IMAGES)),
     _cpu(AutoencoderTransformer(encoder=VGGStyleEncoder, encoder__channels=(16, 32), **ROW_IMAGES)),
@@ -42,6 +44,12 @@ ESTIMATORS = [
             architecture="conv", pretrain_iter=3, reconstruction_weight=1.0, **ROW_IMAGES
         ),
         max_iter=30,
+    ),
+    _cpu(
+        AutoencoderClassifier(
+            architecture="vgg", pretrain_iter=2, learning_rate="cosine", **ROW_IMAGES
+        ),
+        max_iter=20,
     ),
     PretrainedClassifier(
         AutoencoderTransformer(max_iter=10, random_state=0, device="cpu"), LogisticRegression()

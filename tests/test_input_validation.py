@@ -96,6 +96,7 @@ def test_bce_requires_unit_interval():
         ({"activation": "gelu"}, "'activation' parameter"),
         ({"loss": "l1"}, "'loss' parameter"),
         ({"learning_rate_init": 0.0}, "'learning_rate_init' parameter"),
+        ({"learning_rate": "adaptive"}, "'learning_rate' parameter"),
         ({"batch_size": 0}, "'batch_size' parameter"),
         ({"validation_fraction": 1.0}, "'validation_fraction' parameter"),
         ({"device": 3}, "'device' parameter"),

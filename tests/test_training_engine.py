@@ -4,8 +4,10 @@ import ast
 import math
 import pathlib
 
+import numpy as np
 import pytest
 import torch
+from numpy.testing import assert_allclose
 from threadpoolctl import threadpool_limits
 
 from skae import nn as engine
@@ -81,6 +83,36 @@ def test_fit_loop_reduces_loss_and_records_history():
     assert history.stop_reason == "max_iter"
     assert history.loss_curve[-1] < history.loss_curve[0]
     assert history.validation_scores is None
+
+
+def test_fit_loop_follows_the_learning_rate_schedule_from_the_initial_rates():
+    X, model, optimizer = _toy_problem()
+    optimizer.add_param_group({"params": [], "lr": 0.5})
+    seen = []
+    record = engine.EpochLogger(verbose=0, max_iter=4)
+    record.epoch_begin = lambda epoch, n: seen.append([g["lr"] for g in optimizer.param_groups])
+    engine.fit_loop(
+        model,
+        _mse(),
+        optimizer,
+        _batches(X),
+        max_iter=4,
+        tol=0.0,
+        n_iter_no_change=100,
+        logger=record,
+        learning_rate_schedule=engine.cosine_decay,
+    )
+    initial = [seen[0][0], 0.5]
+    factors = [0.5 * (1 + np.cos(np.pi * epoch / 4)) for epoch in range(4)]
+    assert_allclose(seen, [[rate * f for rate in initial] for f in factors])
+    assert factors[0] == 1 and 0 < factors[-1] < 0.2
+
+
+def test_cosine_decay_falls_from_one_towards_zero():
+    factors = [engine.cosine_decay(epoch, 10) for epoch in range(10)]
+    assert factors[0] == 1
+    assert all(a > b > 0 for a, b in zip(factors, factors[1:], strict=False))
+    assert engine.LEARNING_RATE_SCHEDULES == {"constant": None, "cosine": engine.cosine_decay}
 
 
 def test_fit_loop_stops_after_n_iter_no_change_without_improvement():

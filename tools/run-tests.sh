@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Set up .venv and run the whole test suite: ruff, then pytest (tests and doctests).
+# Set up .venv and run the whole test suite: ruff, then pytest (tests, doctests,
+# and the documentation build with every gallery example, tests/test_docs.py).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash tools/setup-venv.sh test,plotting
+bash tools/setup-venv.sh test,plotting,docs
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
 .venv/bin/python -m pytest "$@"

@@ -7,7 +7,7 @@ estimators in ``skae`` adapt it to numpy and scikit-learn's conventions.
 
 from skae.nn._augment import WeakPerturbation, random_flip, random_shift
 from skae.nn._compile import CompiledFunction, CompileWarning
-from skae.nn._conv import conv_decoder, conv_encoder, downsampled_size
+from skae.nn._conv import conv_decoder, conv_encoder, downsampled_size, vgg_encoder
 from skae.nn._dense import dense_decoder, dense_encoder
 from skae.nn._device import (
     as_tensor,
@@ -42,12 +42,14 @@ from skae.nn._precision import PRECISIONS, Precision, inference_precision, resol
 from skae.nn._progress import EpochLogger
 from skae.nn._serialization import dumps, loads
 from skae.nn._training import (
+    LEARNING_RATE_SCHEDULES,
     DivergenceError,
     History,
     InMemoryBatches,
     LabeledUnlabeledBatches,
     TrainStep,
     batch_length,
+    cosine_decay,
     evaluate,
     fit_loop,
     run_single_epoch,
@@ -58,6 +60,7 @@ __all__ = [
     "ARCHITECTURES",
     "CORRUPTIONS",
     "INFERENCE_BATCH_SIZE",
+    "LEARNING_RATE_SCHEDULES",
     "PRECISIONS",
     "Autoencoder",
     "AutoencoderObjective",
@@ -85,6 +88,7 @@ __all__ = [
     "conv_decoder",
     "conv_encoder",
     "corrupt",
+    "cosine_decay",
     "dense_decoder",
     "dense_encoder",
     "downsampled_size",
@@ -104,4 +108,5 @@ __all__ = [
     "run_single_epoch",
     "thread_limit",
     "training_threads",
+    "vgg_encoder",
 ]

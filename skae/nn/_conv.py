@@ -1,8 +1,10 @@
-"""The convolutional architecture: stride-2 convolution stages and their transposed mirror.
+"""The convolutional architectures: stride-2 convolution stages and their transposed mirror,
+and a VGG-style encoder of batch-normalised 3x3 convolution pairs and max pooling.
 
 Each encoder stage halves the height and width (rounding up), so any image
 size works: the decoder doubles them back and crops its output to the input's
-size. Rows stay flat outside the network, in channels-first order.
+size. Both encoders downsample alike, so they share the decoder. Rows stay
+flat outside the network, in channels-first order.
 """
 
 import math
@@ -50,6 +52,40 @@ def conv_encoder(spec, code_width):
     layers = [nn.Unflatten(1, spec.image_shape)]
     for n_in, n_out in zip((channels, *spec.conv_channels[:-1]), spec.conv_channels, strict=True):
         layers += [nn.Conv2d(n_in, n_out, 3, stride=2, padding=1), ACTIVATIONS[spec.activation]()]
+    layers += [nn.Flatten(), nn.Linear(_bottleneck_size(spec), code_width)]
+    return nn.Sequential(*layers)
+
+
+def vgg_encoder(spec, code_width):
+    """VGG-style stages: two 3x3 convolutions, each batch-normalised, then 2x2 max pooling.
+
+    Each stage of ``spec.conv_channels`` keeps the image size through its
+    two convolutions (padding 1) and halves it by pooling (rounding up, as a
+    stride-2 convolution does), so :func:`conv_decoder` mirrors it.
+
+    Parameters
+    ----------
+    spec : NetworkSpec
+        Needs ``image_shape``, ``conv_channels`` and ``activation``.
+    code_width : int
+        Width of the output.
+
+    Returns
+    -------
+    torch.nn.Sequential
+        Maps flat rows to ``code_width`` columns.
+    """
+    n_in = spec.image_shape[0]
+    layers = [nn.Unflatten(1, spec.image_shape)]
+    for n_out in spec.conv_channels:
+        for _ in range(2):
+            layers += [
+                nn.Conv2d(n_in, n_out, 3, padding=1, bias=False),
+                nn.BatchNorm2d(n_out),
+                ACTIVATIONS[spec.activation](),
+            ]
+            n_in = n_out
+        layers.append(nn.MaxPool2d(2, ceil_mode=True))
     layers += [nn.Flatten(), nn.Linear(_bottleneck_size(spec), code_width)]
     return nn.Sequential(*layers)
 

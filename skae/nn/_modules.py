@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from skae.nn._conv import conv_decoder, conv_encoder
+from skae.nn._conv import conv_decoder, conv_encoder, vgg_encoder
 from skae.nn._dense import ACTIVATIONS, dense_decoder, dense_encoder
 
 __all__ = [
@@ -131,7 +131,7 @@ class NetworkSpec:
     hidden_layer_sizes : tuple of int
         Hidden widths of the dense architecture, outermost first.
     conv_channels : tuple of int
-        Channels of the convolutional architecture's stages, outermost first.
+        Channels of the convolutional architectures' stages, outermost first.
     activation : str
         A key of :data:`ACTIVATIONS`, used after every hidden layer.
     """
@@ -147,6 +147,7 @@ class NetworkSpec:
 ARCHITECTURES = {
     "dense": (dense_encoder, dense_decoder),
     "conv": (conv_encoder, conv_decoder),
+    "vgg": (vgg_encoder, conv_decoder),
 }
 """Architecture name -> ``(encoder_builder, decoder_builder)``.
 

@@ -349,6 +349,19 @@ def _check_finite(loss, epoch, optimizer):
         )
 
 
+def cosine_decay(epoch, max_iter):
+    """The factor of the learning rate in ``epoch`` (from 0) of ``max_iter``: a half cosine.
+
+    It starts at 1 and falls smoothly towards 0, reached after the last
+    epoch (SGDR without restarts, Loshchilov and Hutter, 2017).
+    """
+    return 0.5 * (1 + math.cos(math.pi * epoch / max_iter))
+
+
+LEARNING_RATE_SCHEDULES = {"constant": None, "cosine": cosine_decay}
+"""Schedule name -> ``learning_rate_schedule`` for :func:`fit_loop` (None: constant)."""
+
+
 def fit_loop(
     model,
     objective,
@@ -362,6 +375,7 @@ def fit_loop(
     logger=None,
     precision=None,
     compile=False,
+    learning_rate_schedule=None,
 ):
     """Train ``model`` for up to ``max_iter`` epochs.
 
@@ -398,6 +412,11 @@ def fit_loop(
     compile : bool, default=False
         Compile the forward pass and the loss. Compilation time is kept out
         of the epoch times and reported on its own.
+    learning_rate_schedule : callable, default=None
+        ``learning_rate_schedule(epoch, max_iter) -> factor``: each epoch
+        (counted from 0) trains with every parameter group's learning rate,
+        as it was when the loop began, times the factor (e.g.
+        :func:`cosine_decay`). None keeps the learning rates as they are.
 
     Returns
     -------
@@ -416,8 +435,13 @@ def fit_loop(
     best_state = None
     no_improvement = 0
     step = TrainStep(model, objective, optimizer, precision=precision, compile=compile)
+    initial_rates = [group["lr"] for group in optimizer.param_groups]
     with _InterruptFlag() as interrupt:
         for epoch in range(1, max_iter + 1):
+            if learning_rate_schedule is not None:
+                factor = learning_rate_schedule(epoch - 1, max_iter)
+                for group, rate in zip(optimizer.param_groups, initial_rates, strict=True):
+                    group["lr"] = rate * factor
             start = time.perf_counter()
             compiling_before = step.compile_seconds
             logger.epoch_begin(epoch, len(train_batches))
