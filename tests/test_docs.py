@@ -145,4 +145,6 @@ def test_scarce_labels_example(site):
 def test_compare_example(site):
     text = _output(site, "plot_compare")
     assert "reducer" in text and "accuracy" in text
-    assert len(re.findall(r"^(raw|pca|autoencoder|conv-autoencoder)\s", text, re.M)) >= 8
+    rows = re.findall(r"^\s*(raw|pca|autoencoder|conv-autoencoder)\s+\d+\s+(\w+)", text, re.M)
+    assert {classifier for _, classifier in rows} == {"svc", "logreg", "finetuned"}
+    assert len(rows) == 10
