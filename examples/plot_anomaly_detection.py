@@ -54,7 +54,6 @@ ae = AutoencoderTransformer(n_components=8, max_iter=200, random_state=0).fit(X_
 pca = PCA(n_components=8, random_state=0).fit(X_train)
 
 ae_scores = ae.score_samples(X_test)
-pca_scores = pca.score_samples(X_test)
 # roc_auc_score wants "greater means anomalous": negate the normality scores.
 print(f"autoencoder ROC AUC: {roc_auc_score(is_anomaly, -ae_scores):.3f}")
 # PCA.score_samples is a Gaussian log-likelihood; its reconstruction error is

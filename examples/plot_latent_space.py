@@ -20,7 +20,8 @@ Two pictures answer most questions about an autoencoder's code:
 # A small code
 # ------------
 #
-# Eight numbers per digit, learned without labels.
+# Eight numbers per digit, learned without labels; ``loss="bce"`` for pixels in
+# [0, 1], so the decoded images stay in that range.
 
 import matplotlib.pyplot as plt
 from sklearn.datasets import load_digits
@@ -30,7 +31,7 @@ from skae.inspection import LatentSpaceDisplay, LatentTraversalDisplay
 
 X, y = load_digits(return_X_y=True)
 X = X / 16  # pixels in [0, 1]
-ae = AutoencoderTransformer(n_components=8, max_iter=150, random_state=0).fit(X)
+ae = AutoencoderTransformer(n_components=8, loss="bce", max_iter=150, random_state=0).fit(X)
 print(f"trained {ae.n_iter_} epochs, final loss {ae.loss_curve_[-1]:.4f}")
 
 # %%

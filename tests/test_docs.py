@@ -138,8 +138,13 @@ def test_scarce_labels_example(site):
     text = _output(site, "plot_scarce_labels")
     assert "50 labeled and 1297 unlabeled" in text
     assert "-1" not in re.search(r"classes_: (.*)", text).group(1)
-    raw = _accuracy(text, "raw-pixel SVC (labeled rows only)")
-    assert _accuracy(text, "AutoencoderClassifier (fine-tuned)") > 0.5 * raw
+    # 50 labels for 10 classes: each model must learn far above chance (0.1).
+    for model in (
+        "raw-pixel SVC (labeled rows only)",
+        "PretrainedClassifier (AE on all rows + SVC)",
+        "AutoencoderClassifier (fine-tuned)",
+    ):
+        assert _accuracy(text, model) > 0.75, model
 
 
 def test_compare_example(site):
