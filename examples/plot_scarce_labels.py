@@ -118,4 +118,5 @@ plt.show()
 # 59,000 unlabeled images (``benchmarks/bench_classifier.py``, see
 # :ref:`autoencoder_classifier`), raw pixels give 0.813, the pretrained
 # conv autoencoder + SVC 0.827, and the fine-tuned classifier 0.856 with
-# skae's stride-2 conv network and FINETUNE_RECIPE's signals.
+# skae's stride-2 conv network, 0.881 with ``architecture="vgg"`` and
+# ``learning_rate="cosine"``.
