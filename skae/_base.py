@@ -95,6 +95,20 @@ class BaseAutoencoder(NetworkParamsMixin, BaseEstimator):
                 learning_rate_schedule=engine.LEARNING_RATE_SCHEDULES[self.learning_rate],
             )
 
+    def _check_params(self):
+        """The checks of ``fit`` that ``_parameter_constraints`` cannot express."""
+        self._check_extra_params()
+        if self.corruption == "masking" and self.corruption_level >= 1:
+            raise ValueError(
+                f"corruption='masking' needs corruption_level < 1 (the fraction of values "
+                f"set to 0), got {self.corruption_level}."
+            )
+        if self.corruption == "cutout" and self.corruption_level > 1:
+            raise ValueError(
+                f"corruption='cutout' needs corruption_level <= 1 (the square's side over "
+                f"the image's), got {self.corruption_level}."
+            )
+
     def _objective(self, generator, image_shape=None):
         """The training objective, ``objective(model, batch) -> loss``; see skae.nn."""
         raise NotImplementedError

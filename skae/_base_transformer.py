@@ -59,7 +59,7 @@ class BaseAutoencoderTransformer(
     def _fit(self, X, *, incremental):
         first_pass = not hasattr(self, "module_") or not (self.warm_start or incremental)
         with _restore_state_on_failure(self):
-            self._check_extra_params()
+            self._check_params()
             X = validate_data(self, X, dtype=[np.float64, np.float32], reset=first_pass)
             self._check_input_range(X)
             if not first_pass:

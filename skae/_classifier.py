@@ -342,7 +342,7 @@ class AutoencoderClassifier(
         """
         first_pass = not (self.warm_start and hasattr(self, "module_"))
         with _restore_state_on_failure(self):
-            self._check_extra_params()
+            self._check_params()
             X, y = validate_data(self, X, y, dtype=[np.float64, np.float32], reset=first_pass)
             self._check_input_range(X)
             labeled = is_labeled(y)

@@ -67,16 +67,6 @@ class NetworkParamsMixin:
                     "share weights. Pass the class, and its arguments as "
                     f"{role}__<name>=value."
                 )
-        if self.corruption == "masking" and self.corruption_level >= 1:
-            raise ValueError(
-                f"corruption='masking' needs corruption_level < 1 (the fraction of values "
-                f"set to 0), got {self.corruption_level}."
-            )
-        if self.corruption == "cutout" and self.corruption_level > 1:
-            raise ValueError(
-                f"corruption='cutout' needs corruption_level <= 1 (the square's side over "
-                f"the image's), got {self.corruption_level}."
-            )
 
     def get_params(self, deep=True):
         """Get parameters for this estimator, ``encoder__*`` and ``decoder__*`` included.
