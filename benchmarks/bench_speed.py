@@ -258,6 +258,11 @@ def main():
         ],
         rows,
     )
+    if "skorch" in seconds:
+        skorch_ratios = [s / b for s, b in zip(seconds["skorch"], seconds["skae"], strict=True)]
+        results["skorch"]["median_ratio_to_skae_per_round"] = statistics.median(skorch_ratios)
+        print(f"\nskorch / skae default, median of per-round ratios: "
+              f"{statistics.median(skorch_ratios):.3f}")  # fmt: skip
     tag = "classifier" if args.classifier else args.architecture
     write_results(
         f"bench_speed_{tag}",

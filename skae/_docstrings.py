@@ -177,8 +177,10 @@ precision : {"float32", "float64", "bfloat16", "float16"}, default="float32"
 compile : bool, default=False
     Run the training step and the inference forward pass through
     :func:`torch.compile`. The first epoch pays the compilation (reported
-    apart from the epoch times with ``verbose``); later epochs are faster
-    (see the speed section of the user guide). Where torch cannot compile
+    apart from the epoch times with ``verbose``). On a CPU it pays for
+    dense networks together with ``precision="bfloat16"`` and measured
+    slower for convolutional ones (see the speed section of the user
+    guide). Where torch cannot compile
     (no C++ compiler, an unsupported platform) skae warns once and runs
     uncompiled, with the same results.
 """,

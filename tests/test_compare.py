@@ -233,6 +233,7 @@ def test_write_report_writes_csv_json_and_plot(two_rows, tmp_path):
     assert record["results"] == two_rows
     assert record["environment"]["cpu_count"] >= 1
     assert "torch" in record["environment"]
+    assert record["environment"]["processor"]
     assert written["plot"].read_bytes().startswith(b"\x89PNG")
 
 

@@ -47,7 +47,8 @@ def environment_info():
     return {
         "date": datetime.datetime.now().isoformat(timespec="seconds"),
         "platform": platform.platform(),
-        "processor": platform.processor() or platform.machine(),
+        "processor": _cpu_model(),
+        "cpu_capability": torch.backends.cpu.get_cpu_capability(),
         "cpu_count": os.cpu_count(),
         "python": platform.python_version(),
         "torch": torch.__version__,
@@ -57,6 +58,18 @@ def environment_info():
         "numpy": np.__version__,
         "skae": skae.__version__,
     }
+
+
+def _cpu_model():
+    """The CPU's model name (Linux's /proc/cpuinfo), else what ``platform`` knows."""
+    try:
+        with open("/proc/cpuinfo") as cpuinfo:
+            for line in cpuinfo:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
 
 
 def write_report(rows, output_dir, settings):
