@@ -28,9 +28,15 @@ instead fine-tuning epochs of ``AutoencoderClassifier`` (conv,
 other 59,000 images unlabeled) at each setting, with its test accuracy, as
 ratios to skae's default.
 
+``--device cuda`` runs the same table on a GPU: the bare loops keep the
+training set on the GPU (as skae does when it fits), skorch is fitted on
+numpy arrays, so its DataLoader copies every batch from host memory, and a
+``skae-fp16`` contender (``precision="float16"``) joins.
+
     .venv/bin/python benchmarks/bench_speed.py                      # dense
     .venv/bin/python benchmarks/bench_speed.py --architecture conv --epochs 2 --rounds 3
     .venv/bin/python benchmarks/bench_speed.py --classifier --rounds 3
+    python3 benchmarks/bench_speed.py --device cuda                 # on a GPU machine
 """
 
 import argparse
@@ -58,6 +64,7 @@ SETTINGS = {
     "skae-compile": {"compile": True},
     "skae-bf16-compile": {"precision": "bfloat16", "compile": True},
 }
+CUDA_SETTINGS = {"skae-fp16": {"precision": "float16"}}
 
 
 def bare_network(args):
@@ -70,29 +77,42 @@ def _graphs_compiled():
     return torch._dynamo.utils.counters["stats"]["unique_graphs"]
 
 
+def _settings(args):
+    return {**SETTINGS, **(CUDA_SETTINGS if args.device == "cuda" else {})}
+
+
+def _synchronize(device):
+    """Wait for the GPU's queued work, so that wall times cover it."""
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
 def run_bare(data, args, seed, fast=False):
     """The careful loop; with ``fast``, compiled, under bfloat16 autocast, conv channels-last.
 
     Returns (seconds without compilation, compile seconds, test MSE).
     """
+    device = torch.device(args.device)
     start = time.perf_counter()
     torch.manual_seed(seed)
-    model = bare_network(args)
+    model = bare_network(args).to(device)
     if fast and args.architecture == "conv":
         model = model.to(memory_format=torch.channels_last)
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-3, foreach=True)
-    X = torch.from_numpy(data.X_train)
+    X = torch.from_numpy(data.X_train).to(device)
     generator = torch.Generator().manual_seed(seed)
 
     def loss_of(batch):
         return F.mse_loss(model(batch), batch)
 
     forward = torch.compile(loss_of) if fast else loss_of
-    autocast = torch.autocast("cpu", dtype=torch.bfloat16) if fast else contextlib.nullcontext()
+    autocast = contextlib.nullcontext()
+    if fast:
+        autocast = torch.autocast(device.type, dtype=torch.bfloat16)
     compile_seconds = 0.0
     model.train()
     for _ in range(args.epochs):
-        shuffled = X[torch.randperm(len(X), generator=generator)]
+        shuffled = X[torch.randperm(len(X), generator=generator).to(device)]
         for i in range(0, len(shuffled), args.batch_size):
             batch = shuffled[i : i + args.batch_size]
             graphs, step_start = _graphs_compiled(), time.perf_counter()
@@ -102,10 +122,12 @@ def run_bare(data, args, seed, fast=False):
             loss.backward()
             optimizer.step()
             if _graphs_compiled() != graphs:
+                _synchronize(device)
                 compile_seconds += time.perf_counter() - step_start
+    _synchronize(device)
     seconds = time.perf_counter() - start - compile_seconds
     model.eval()
-    X_test = torch.from_numpy(data.X_test)
+    X_test = torch.from_numpy(data.X_test).to(device)
     with torch.inference_mode():
         test_mse = F.mse_loss(model(X_test), X_test).item()
     return seconds, compile_seconds, test_mse
@@ -130,7 +152,7 @@ def _timed_fit(est, *fit_args):
 
 def skae_runner(setting):
     def run(data, args, seed):
-        est = skae_estimator(args, seed, verbose=1, **SETTINGS[setting])
+        est = skae_estimator(args, seed, device=args.device, verbose=1, **_settings(args)[setting])
         seconds, compile_seconds = _timed_fit(est, data.X_train)
         reconstruction = est.inverse_transform(est.transform(data.X_test))
         return seconds, compile_seconds, float(np.mean((reconstruction - data.X_test) ** 2))
@@ -141,7 +163,8 @@ def skae_runner(setting):
 def run_skorch(data, args, seed):
     start = time.perf_counter()
     torch.manual_seed(seed)
-    net = skorch_net(args, data.X_train.shape[1]).fit(data.X_train, data.X_train)
+    net = skorch_net(args, data.X_train.shape[1], device=args.device)
+    net.fit(data.X_train, data.X_train)
     seconds = time.perf_counter() - start
     return seconds, 0.0, float(np.mean((net.predict(data.X_test) - data.X_test) ** 2))
 
@@ -157,9 +180,9 @@ def classifier_runner(setting):
             pretrain_iter=0,
             max_iter=args.epochs,
             random_state=seed,
-            device="cpu",
+            device=args.device,
             verbose=1,
-            **{**FINETUNE_RECIPE, **SETTINGS[setting]},
+            **{**FINETUNE_RECIPE, **_settings(args)[setting]},
         )
         seconds, compile_seconds = _timed_fit(est, data.X_train, data.y_train)
         return seconds, compile_seconds, float(np.mean(est.predict(data.X_test) == data.y_test))
@@ -169,11 +192,11 @@ def classifier_runner(setting):
 
 def contenders(args):
     if args.classifier:
-        return {name: classifier_runner(name) for name in SETTINGS}
+        return {name: classifier_runner(name) for name in _settings(args)}
     return {
         "bare": run_bare,
         "bare-bf16-compiled": run_bare_fast,
-        **{name: skae_runner(name) for name in SETTINGS},
+        **{name: skae_runner(name) for name in _settings(args)},
         "skorch": run_skorch,
     }
 
@@ -182,6 +205,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--architecture", choices=["dense", "conv"], default="dense")
     parser.add_argument("--classifier", action="store_true", help="time AutoencoderClassifier")
+    parser.add_argument("--device", choices=["cpu", "cuda"], default="cpu")
     parser.add_argument("--epochs", type=int, default=3, help="epochs per fit (default 3)")
     parser.add_argument("--rounds", type=int, default=5, help="interleaved rounds (default 5)")
     parser.add_argument("--batch-size", type=int, default=256)
@@ -202,8 +226,9 @@ def main():
     names = list(runners)
     baseline = "skae" if args.classifier else "bare"
     quality = "test accuracy" if args.classifier else "test MSE"
-    print(f"{'classifier' if args.classifier else args.architecture}: {args.epochs} epoch(s) "
-          f"per fit, {args.rounds} rounds, torch threads {torch.get_num_threads()}")  # fmt: skip
+    print(f"{'classifier' if args.classifier else args.architecture} on {args.device}: "
+          f"{args.epochs} epoch(s) per fit, {args.rounds} rounds, "
+          f"torch threads {torch.get_num_threads()}")  # fmt: skip
     # Warm-up, untimed: first-call costs (lazy imports, oneDNN kernels) and the first
     # compilation, whose time is reported on its own.
     warm_data = dataclasses.replace(data, X_train=data.X_train[:8192], y_train=data.y_train[:8192])
@@ -263,7 +288,9 @@ def main():
         results["skorch"]["median_ratio_to_skae_per_round"] = statistics.median(skorch_ratios)
         print(f"\nskorch / skae default, median of per-round ratios: "
               f"{statistics.median(skorch_ratios):.3f}")  # fmt: skip
-    tag = "classifier" if args.classifier else args.architecture
+    tag = ("classifier" if args.classifier else args.architecture) + (
+        "_cuda" if args.device == "cuda" else ""
+    )
     write_results(
         f"bench_speed_{tag}",
         {"params": vars(args), "baseline": baseline, "quality": quality, "results": results},

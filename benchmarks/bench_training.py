@@ -129,7 +129,7 @@ def run_bare_channels_last(X, args, seed):
     return run_bare(X, args, seed, channels_last=True)
 
 
-def skae_estimator(args, seed, **params):
+def skae_estimator(args, seed, device="cpu", **params):
     """skae's AutoencoderTransformer with the contenders' network and settings."""
     return AutoencoderTransformer(
         args.n_components,
@@ -140,7 +140,7 @@ def skae_estimator(args, seed, **params):
         batch_size=args.batch_size,
         max_iter=args.epochs,
         n_iter_no_change=args.epochs,
-        device="cpu",
+        device=device,
         random_state=seed,
         **params,
     )
@@ -157,8 +157,12 @@ def run_skae(X, args, seed):
     return seconds, est.loss_curve_[-1]
 
 
-def skorch_net(args, n_features):
-    """skorch's NeuralNetRegressor on the same module, loss and optimizer."""
+def skorch_net(args, n_features, device="cpu"):
+    """skorch's NeuralNetRegressor on the same module, loss and optimizer.
+
+    It is fitted on numpy arrays, so on a GPU its DataLoader copies every
+    batch from host memory: skorch's usual data path.
+    """
     from skorch import NeuralNetRegressor
 
     module = {"conv": ConvAutoencoder, "dense": DenseAutoencoder}[args.architecture]
@@ -176,7 +180,7 @@ def skorch_net(args, n_features):
         max_epochs=args.epochs,
         iterator_train__shuffle=True,
         train_split=None,
-        device="cpu",
+        device=device,
         verbose=0,
     )
 
