@@ -13,6 +13,7 @@ import os
 import sys
 
 sys.path.insert(0, os.path.abspath(".."))
+sys.path.insert(0, os.path.abspath("."))  # gallery_order
 
 import skae  # noqa: E402
 
@@ -72,7 +73,7 @@ sphinx_gallery_conf = {
     # A failing example fails the build, as a warning does.
     "abort_on_example_error": True,
     "download_all_examples": False,
-    "within_subsection_order": "FileNameSortKey",
+    "within_subsection_order": "gallery_order.ExampleOrder",
     "matplotlib_animations": False,
     "show_memory": False,
     "image_srcset": [],

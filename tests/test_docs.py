@@ -77,6 +77,18 @@ def test_the_site_uses_the_pydata_theme(site):
     assert "pydata-sphinx-theme" in index or "pydata_sphinx_theme" in index
 
 
+def test_the_gallery_lists_every_example_in_the_chosen_order(site):
+    sys.path.insert(0, str(ROOT / "docs"))
+    try:
+        from gallery_order import EXAMPLES as ORDER
+    finally:
+        sys.path.remove(str(ROOT / "docs"))
+    assert sorted(pathlib.Path(name).stem for name in ORDER) == EXAMPLES
+    index = (site[2] / "auto_examples" / "index.html").read_text()
+    linked = list(dict.fromkeys(re.findall(r'href="(plot_\w+)\.html"', index)))
+    assert linked == [pathlib.Path(name).stem for name in ORDER]
+
+
 @pytest.mark.parametrize("name", EXAMPLES)
 def test_gallery_example_ran_and_drew_figures(site, name):
     _, gallery, html = site

@@ -49,8 +49,9 @@ class Precision:
 
         Channels-last for convolutional networks under autocast, where
         oneDNN's (and cuDNN's) half-precision kernels prefer it: 15-20%
-        faster per step on the benchmark's CPU (``benchmarks/README.md``). In
-        float32 it measured 7.7% slower, so the default layout stays.
+        faster per step on an Intel Xeon with AMX, no different on an AMD
+        EPYC without it (``benchmarks/README.md``). In float32 it measured
+        7.7% slower on the Intel, so the default layout stays.
         """
         is_conv = any(isinstance(m, torch.nn.modules.conv._ConvNd) for m in module.modules())
         if is_conv and self.autocast_dtype is not None:
