@@ -9,6 +9,7 @@ from pathlib import Path
 from skae.compare import (
     CLASSIFIERS,
     DATASETS,
+    DEFAULT_REDUCERS,
     REDUCERS,
     format_table,
     load_comparison_data,
@@ -16,7 +17,7 @@ from skae.compare import (
     write_report,
 )
 from skae.datasets import DataFileError
-from skae.nn import resolve_device
+from skae.nn import resolve_device, resolve_precision
 
 DEFAULT_EPOCHS = {"digits": 200, "fashion-mnist": 30, "mnist": 30}
 
@@ -105,14 +106,22 @@ def build_parser():
         "--reducers",
         nargs="+",
         choices=REDUCERS,
-        default=list(REDUCERS),
+        default=list(DEFAULT_REDUCERS),
         metavar="NAME",
-        help=f"reducers, from {{{', '.join(REDUCERS)}}} (default: all)",
+        help=f"reducers, from {{{', '.join(REDUCERS)}}} (default: all but "
+        "vgg-autoencoder, the most accurate on images and the slowest)",
     )
     compare.add_argument(
         "--device",
         default="auto",
         help="autoencoder device: auto, cpu, cuda or cuda:N (default: auto)",
+    )
+    compare.add_argument(
+        "--precision",
+        choices=("float32", "bfloat16", "float16"),
+        default="float32",
+        help="autoencoder precision; bfloat16 trains faster where the CPU or GPU supports "
+        "it, float16 needs a GPU (default: float32)",
     )
     compare.add_argument(
         "--epochs",
@@ -196,6 +205,7 @@ def _output_problem(folder):
 def _compare(args):
     try:
         device = resolve_device(args.device)
+        resolve_precision(args.precision, device)
     except ValueError as exc:
         _fail(str(exc))
     output = Path(args.output)
@@ -251,6 +261,7 @@ def _compare(args):
             epochs=epochs,
             finetune_epochs=args.finetune_epochs,
             device=device,
+            precision=args.precision,
             random_state=args.seed,
             n_jobs=args.n_jobs,
             verbose=args.verbose,

@@ -48,6 +48,7 @@ def test_end_to_end_on_digits_writes_table_csv_json_and_plot(tmp_path, capsys):
     # stdout holds the table alone: its header, a rule and one line per pipeline.
     assert len(table) == 10
     assert record["settings"]["device"] == "cpu"
+    assert record["settings"]["precision"] == "float32"
     assert {row["epochs_run"] for row in record["results"][4:]} == {3}
     assert {row["epochs_run"] for row in record["results"][:4]} == {None}
 
@@ -107,6 +108,8 @@ def test_fashion_mnist_run(tiny_fashion_mnist, tmp_path, capsys):
         (["--labels-per-class", "500"], "labels_per_class=500 but class"),
         (["--n-train", "2000"], "n_train=2000 is larger than the 1347 images"),
         (["--device", "tpu"], "device='tpu' is not"),
+        (["--precision", "float16", "--device", "cpu"], "precision='float16' needs a CUDA"),
+        (["--precision", "half"], "argument --precision: invalid choice: 'half'"),
         (["--frobnicate"], "unrecognized arguments: --frobnicate"),
         (
             ["--n-jobs", "0"],

@@ -274,6 +274,71 @@ def test_conv_autoencoder_reducer_reads_rows_as_images(small_digits):
     assert small_digits.image_shape == (8, 8)
 
 
+def test_vgg_autoencoder_reducer_and_its_classifier_use_the_chosen_network(small_digits):
+    from skae.compare import DEFAULT_REDUCERS, REDUCERS, make_finetuned
+
+    assert "vgg-autoencoder" in REDUCERS and "vgg-autoencoder" not in DEFAULT_REDUCERS
+    reducer = make_reducer(
+        "vgg-autoencoder", 8, epochs=2, device="cpu", random_state=0, image_shape=(8, 8),
+        precision="bfloat16",
+    )  # fmt: skip
+    assert (reducer.architecture, reducer.learning_rate) == ("vgg", "cosine")
+    assert reducer.image_shape == (8, 8) and reducer.precision == "bfloat16"
+    classifier = make_finetuned(
+        "vgg-autoencoder", 128, pretrain_epochs=5, finetune_epochs=30, device="cpu",
+        random_state=0, image_shape=(28, 28), dataset="fashion-mnist", precision="bfloat16",
+    )  # fmt: skip
+    assert (classifier.architecture, classifier.learning_rate) == ("vgg", "cosine")
+    assert classifier.precision == "bfloat16" and classifier.image_shape == (28, 28)
+    assert classifier.augment_shift == 2 and classifier.augment_flip
+    assert classifier.pseudo_label_threshold == 0.95 and classifier.corruption == "cutout"
+    rows = run_comparison(
+        small_digits,
+        reducers=["vgg-autoencoder"],
+        classifiers=["svc", "finetuned"],
+        n_components=[8],
+        epochs=3,
+        finetune_epochs=5,
+        device="cpu",
+        log=lambda line: None,
+    )
+    assert [(r["reducer"], r["classifier"], r["epochs_run"]) for r in rows] == [
+        ("vgg-autoencoder", "svc", 3),
+        ("vgg-autoencoder", "finetuned", 5),
+    ]
+    # Far above chance (0.1) after a few epochs on 400 digits.
+    assert min(r["accuracy"] for r in rows) > 0.5
+
+
+def test_precision_reaches_every_autoencoder(small_digits, monkeypatch):
+    seen = []
+    for name in ("make_reducer", "make_finetuned"):
+        original = getattr(_runner, name)
+
+        def spy(*args, _original=original, **kwargs):
+            model = _original(*args, **kwargs)
+            if hasattr(model, "precision"):  # not None (raw) or PCA
+                seen.append((type(model).__name__, model.precision))
+            return model
+
+        monkeypatch.setattr(_runner, name, spy)
+    run_comparison(
+        small_digits,
+        reducers=["pca", "autoencoder"],
+        classifiers=["svc", "finetuned"],
+        n_components=[8],
+        epochs=1,
+        finetune_epochs=1,
+        device="cpu",
+        precision="bfloat16",
+        log=lambda line: None,
+    )
+    assert seen == [
+        ("AutoencoderTransformer", "bfloat16"),
+        ("AutoencoderClassifier", "bfloat16"),
+    ]
+
+
 def test_scaling_is_chosen_by_cross_validation_on_labeled_rows_only(small_digits, monkeypatch):
     seen = {}
 

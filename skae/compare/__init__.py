@@ -8,6 +8,7 @@ save the results.
 from skae.compare._data import DATASETS, ComparisonData, load_comparison_data
 from skae.compare._pipelines import (
     CLASSIFIERS,
+    DEFAULT_REDUCERS,
     FINETUNE_RECIPE,
     REDUCERS,
     choose_scaling,
@@ -21,6 +22,7 @@ from skae.compare._runner import run_comparison
 __all__ = [
     "CLASSIFIERS",
     "DATASETS",
+    "DEFAULT_REDUCERS",
     "FINETUNE_RECIPE",
     "REDUCERS",
     "ComparisonData",

@@ -13,10 +13,20 @@ from sklearn.svm import SVC
 from skae._classifier import AutoencoderClassifier
 from skae._transformer import AutoencoderTransformer
 
-REDUCERS = ("raw", "pca", "autoencoder", "conv-autoencoder")
+REDUCERS = ("raw", "pca", "autoencoder", "conv-autoencoder", "vgg-autoencoder")
+# What skae compare runs unless told: all but the VGG-style network, the most accurate
+# reducer on images and by far the slowest to train.
+DEFAULT_REDUCERS = REDUCERS[:-1]
 CLASSIFIERS = ("svc", "rf", "logreg", "finetuned")
+# The autoencoder reducers' networks. The VGG-style one trains with the cosine
+# schedule it was chosen with (benchmarks/bench_classifier_validation.py).
+AUTOENCODER_NETWORKS = {
+    "autoencoder": {"architecture": "dense"},
+    "conv-autoencoder": {"architecture": "conv"},
+    "vgg-autoencoder": {"architecture": "vgg", "learning_rate": "cosine"},
+}
 # "finetuned" is an AutoencoderClassifier: it pairs with the autoencoder reducers only.
-FINETUNED_REDUCERS = ("autoencoder", "conv-autoencoder")
+FINETUNED_REDUCERS = tuple(AUTOENCODER_NETWORKS)
 # Fine-tuning recipe of AutoencoderClassifier in skae compare, for 28x28 Fashion-MNIST
 # (see the user guide); make_finetuned adapts the shifts and flips to other images.
 FINETUNE_RECIPE = dict(
@@ -34,17 +44,23 @@ MIRROR_SYMMETRIC = ("fashion-mnist",)
 SCALING_CV_ROWS = 5000
 
 
-def make_reducer(name, n_components, *, epochs, device, random_state, verbose=0, image_shape=None):
+def make_reducer(
+    name, n_components, *, epochs, device, random_state, verbose=0, image_shape=None,
+    precision="float32",
+):  # fmt: skip
     """A fresh, unfitted reducer; ``"raw"`` (the pixels themselves) gives None.
 
     ``"autoencoder"`` is :class:`~skae.AutoencoderTransformer` with its
     defaults (dense), ``"conv-autoencoder"`` the same with
-    ``architecture="conv"`` on images of ``image_shape``. Both use
+    ``architecture="conv"`` on images of ``image_shape``, and
+    ``"vgg-autoencoder"`` with ``architecture="vgg"`` and
+    ``learning_rate="cosine"`` (``AUTOENCODER_NETWORKS``). All use
     ``loss="bce"`` (a sigmoid output), the choice for pixel intensities in
     [0, 1] that ``benchmarks/bench_validation.py`` supports on a held-out part
     of Fashion-MNIST's training set. ``epochs``,
-    ``device`` and ``verbose`` are the autoencoders' ``max_iter``, ``device``
-    and ``verbose``. They train exactly ``epochs`` epochs (``tol=0``), so that
+    ``device``, ``verbose`` and ``precision`` are the autoencoders'
+    ``max_iter``, ``device``, ``verbose`` and ``precision``. They train
+    exactly ``epochs`` epochs (``tol=0``), so that
     every run of a comparison gets the same budget, whatever the stopping
     rule would have said.
     """
@@ -52,8 +68,7 @@ def make_reducer(name, n_components, *, epochs, device, random_state, verbose=0,
         return None
     if name == "pca":
         return PCA(n_components=n_components, random_state=random_state)
-    if name in ("autoencoder", "conv-autoencoder"):
-        conv = {"architecture": "conv", "image_shape": image_shape}
+    if name in AUTOENCODER_NETWORKS:
         return AutoencoderTransformer(
             n_components=n_components,
             max_iter=epochs,
@@ -62,7 +77,10 @@ def make_reducer(name, n_components, *, epochs, device, random_state, verbose=0,
             random_state=random_state,
             verbose=verbose,
             loss="bce",
-            **(conv if name == "conv-autoencoder" else {}),
+            precision=precision,
+            **AUTOENCODER_NETWORKS[name],
+            # The dense network reads flat rows, the others read them as images.
+            image_shape=None if name == "autoencoder" else image_shape,
         )
     raise ValueError(f"reducer={name!r} is not one of {REDUCERS}.")
 
@@ -109,9 +127,9 @@ def choose_scaling(features, y, classifier, *, random_state):
 
 def make_finetuned(
     reducer_name, n_components, *, pretrain_epochs, finetune_epochs, device, random_state,
-    verbose=0, image_shape=None, dataset=None,
+    verbose=0, image_shape=None, dataset=None, precision="float32",
 ):  # fmt: skip
-    """An :class:`~skae.AutoencoderClassifier` with the architecture of ``reducer_name``.
+    """An :class:`~skae.AutoencoderClassifier` with the network of ``reducer_name``.
 
     It pretrains on all training images for ``pretrain_epochs`` (the budget
     the reducers get), then fine-tunes for ``finetune_epochs`` with
@@ -125,11 +143,11 @@ def make_finetuned(
     """
     if reducer_name not in FINETUNED_REDUCERS:
         return None
-    architecture = "conv" if reducer_name == "conv-autoencoder" else "dense"
+    network = AUTOENCODER_NETWORKS[reducer_name]
     recipe = dict(FINETUNE_RECIPE)
     if image_shape is None:  # no pixels to shift, flip or cut squares from
         recipe.update(corruption="masking", corruption_level=0.3)
-    if architecture == "dense" or image_shape is None:
+    if network["architecture"] == "dense" or image_shape is None:
         del recipe["augment_shift"], recipe["augment_flip"]
     else:
         recipe["augment_shift"] = min(image_shape) // 14
@@ -138,7 +156,6 @@ def make_finetuned(
         del recipe["consistency_weight"]  # two unperturbed views agree by construction
     return AutoencoderClassifier(
         n_components,
-        architecture=architecture,
         image_shape=image_shape,
         loss="bce",
         pretrain_iter=pretrain_epochs,
@@ -146,6 +163,8 @@ def make_finetuned(
         device=device,
         random_state=random_state,
         verbose=verbose,
+        precision=precision,
+        **network,
         **recipe,
     )
 

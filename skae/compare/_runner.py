@@ -13,6 +13,7 @@ from sklearn.preprocessing import StandardScaler
 from skae._pretrained import PretrainedClassifier
 from skae.compare._pipelines import (
     CLASSIFIERS,
+    DEFAULT_REDUCERS,
     FINETUNED_REDUCERS,
     REDUCERS,
     choose_scaling,
@@ -25,12 +26,13 @@ from skae.compare._pipelines import (
 def run_comparison(
     data,
     *,
-    reducers=("raw", "pca", "autoencoder", "conv-autoencoder"),
-    classifiers=("svc", "rf", "logreg", "finetuned"),
+    reducers=DEFAULT_REDUCERS,
+    classifiers=CLASSIFIERS,
     n_components=(16, 32),
     epochs=100,
     finetune_epochs=30,
     device="auto",
+    precision="float32",
     random_state=0,
     n_jobs=None,
     verbose=0,
@@ -60,11 +62,13 @@ def run_comparison(
     data : ComparisonData
         The split, from :func:`load_comparison_data`.
 
-    reducers : sequence of {"raw", "pca", "autoencoder", "conv-autoencoder"}, \
-default=all four
+    reducers : sequence of {"raw", "pca", "autoencoder", "conv-autoencoder", \
+"vgg-autoencoder"}, default=all but "vgg-autoencoder"
         ``"raw"`` feeds the pixels to the classifier; ``"autoencoder"`` is
         the dense :class:`~skae.AutoencoderTransformer`,
-        ``"conv-autoencoder"`` the convolutional one.
+        ``"conv-autoencoder"`` the convolutional one and
+        ``"vgg-autoencoder"`` the VGG-style one (the most accurate on images,
+        and the slowest; see :func:`make_reducer`).
 
     classifiers : sequence of {"svc", "rf", "logreg", "finetuned"}, default=all four
         The classifiers placed after each reducer.
@@ -82,6 +86,9 @@ default=all four
 
     device : str, default="auto"
         The autoencoder's ``device``.
+
+    precision : {"float32", "bfloat16", "float16"}, default="float32"
+        The autoencoders' and fine-tuned classifiers' ``precision``.
 
     random_state : int, default=0
         Seed of the reducers and classifiers.
@@ -133,6 +140,7 @@ default=all four
             random_state=random_state,
             verbose=verbose,
             image_shape=data.image_shape,
+            precision=precision,
         )
         reducer_seconds = 0.0
         if reducer is not None:
@@ -149,8 +157,9 @@ default=all four
             log(f"{step}: fitting on {len(data.X_labeled)} labeled images ...")
             start = time.perf_counter()
             if classifier_name == "finetuned":
-                pipeline, scaled = _finetuned(reducer_name, k, data, epochs, finetune_epochs,
-                                              device, random_state, verbose), False  # fmt: skip
+                pipeline = _finetuned(reducer_name, k, data, epochs, finetune_epochs, device,
+                                      precision, random_state, verbose)  # fmt: skip
+                scaled = False
             else:
                 classifier = make_classifier(
                     classifier_name, random_state=random_state, n_jobs=n_jobs
@@ -205,7 +214,9 @@ def _pipeline(reducer, classifier, scaled, data):
     return PretrainedClassifier(transformer, classifier).fit(data.X_train, data.y_train)
 
 
-def _finetuned(reducer_name, k, data, epochs, finetune_epochs, device, random_state, verbose):
+def _finetuned(
+    reducer_name, k, data, epochs, finetune_epochs, device, precision, random_state, verbose
+):
     classifier = make_finetuned(
         reducer_name,
         k,
@@ -216,6 +227,7 @@ def _finetuned(reducer_name, k, data, epochs, finetune_epochs, device, random_st
         verbose=verbose,
         image_shape=data.image_shape,
         dataset=data.dataset,
+        precision=precision,
     )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
