@@ -16,7 +16,7 @@ from skae._transformer import AutoencoderTransformer
 REDUCERS = ("raw", "pca", "autoencoder", "conv-autoencoder", "vgg-autoencoder")
 # What skae compare runs unless told: all but the VGG-style network, the most accurate
 # reducer on images and by far the slowest to train.
-DEFAULT_REDUCERS = REDUCERS[:-1]
+DEFAULT_REDUCERS = ("raw", "pca", "autoencoder", "conv-autoencoder")
 CLASSIFIERS = ("svc", "rf", "logreg", "finetuned")
 # The autoencoder reducers' networks. The VGG-style one trains with the cosine
 # schedule it was chosen with (benchmarks/bench_classifier_validation.py).
