@@ -23,10 +23,10 @@ reported on its own: the first fit's, in an untimed warm-up, and the median
 of later fits', which find most graphs already compiled), the median of the
 per-round ratios to ``bare``, and the MSE on the 10,000 test images after
 training, so that speed is never bought with quality. ``--classifier`` times
-instead fine-tuning epochs of ``AutoencoderClassifier`` (conv,
-``skae.compare.FINETUNE_RECIPE``, no pretraining, 100 labels per class, the
-other 59,000 images unlabeled) at each setting, with its test accuracy, as
-ratios to skae's default.
+instead fine-tuning epochs of ``AutoencoderClassifier`` (conv, or with
+``--classifier vgg`` the VGG-style network; ``skae.compare.FINETUNE_RECIPE``,
+no pretraining, 100 labels per class, the other 59,000 images unlabeled) at
+each setting, with its test accuracy, as ratios to skae's default.
 
 ``--device cuda`` runs the same table on a GPU: the bare loops keep the
 training set on the GPU (as skae does when it fits), skorch is fitted on
@@ -36,6 +36,7 @@ numpy arrays, so its DataLoader copies every batch from host memory, and a
     .venv/bin/python benchmarks/bench_speed.py                      # dense
     .venv/bin/python benchmarks/bench_speed.py --architecture conv --epochs 2 --rounds 3
     .venv/bin/python benchmarks/bench_speed.py --classifier --rounds 3
+    .venv/bin/python benchmarks/bench_speed.py --classifier vgg --epochs 1 --rounds 3
     python3 benchmarks/bench_speed.py --device cuda                 # on a GPU machine
 """
 
@@ -174,7 +175,7 @@ def classifier_runner(setting):
         """Fine-tuning epochs only (no pretraining) of the compare recipe."""
         est = AutoencoderClassifier(
             64,
-            architecture="conv",
+            architecture=args.architecture,
             image_shape=(28, 28),
             loss="bce",
             pretrain_iter=0,
@@ -204,7 +205,13 @@ def contenders(args):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--architecture", choices=["dense", "conv"], default="dense")
-    parser.add_argument("--classifier", action="store_true", help="time AutoencoderClassifier")
+    parser.add_argument(
+        "--classifier",
+        nargs="?",
+        const="conv",
+        choices=["conv", "vgg"],
+        help="time AutoencoderClassifier, with this network (default conv)",
+    )
     parser.add_argument("--device", choices=["cpu", "cuda"], default="cpu")
     parser.add_argument("--epochs", type=int, default=3, help="epochs per fit (default 3)")
     parser.add_argument("--rounds", type=int, default=5, help="interleaved rounds (default 5)")
@@ -214,7 +221,7 @@ def main():
     parser.add_argument("--n-samples", type=int, default=60000, help="training rows (a smoke test)")
     args = parser.parse_args()
     if args.classifier:
-        args.architecture = "conv"
+        args.architecture = args.classifier
 
     data = load_comparison_data(
         "fashion-mnist", labels_per_class=100, random_state=0, download_if_missing=False
@@ -226,7 +233,7 @@ def main():
     names = list(runners)
     baseline = "skae" if args.classifier else "bare"
     quality = "test accuracy" if args.classifier else "test MSE"
-    print(f"{'classifier' if args.classifier else args.architecture} on {args.device}: "
+    print(f"{'classifier ' if args.classifier else ''}{args.architecture} on {args.device}: "
           f"{args.epochs} epoch(s) per fit, {args.rounds} rounds, "
           f"torch threads {torch.get_num_threads()}")  # fmt: skip
     # Warm-up, untimed: first-call costs (lazy imports, oneDNN kernels) and the first
@@ -288,9 +295,8 @@ def main():
         results["skorch"]["median_ratio_to_skae_per_round"] = statistics.median(skorch_ratios)
         print(f"\nskorch / skae default, median of per-round ratios: "
               f"{statistics.median(skorch_ratios):.3f}")  # fmt: skip
-    tag = ("classifier" if args.classifier else args.architecture) + (
-        "_cuda" if args.device == "cuda" else ""
-    )
+    tag = {None: args.architecture, "conv": "classifier", "vgg": "classifier_vgg"}[args.classifier]
+    tag += "_cuda" if args.device == "cuda" else ""
     write_results(
         f"bench_speed_{tag}",
         {"params": vars(args), "baseline": baseline, "quality": quality, "results": results},
