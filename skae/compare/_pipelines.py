@@ -69,6 +69,7 @@ def make_reducer(
     if name == "pca":
         return PCA(n_components=n_components, random_state=random_state)
     if name in AUTOENCODER_NETWORKS:
+        network = AUTOENCODER_NETWORKS[name]
         return AutoencoderTransformer(
             n_components=n_components,
             max_iter=epochs,
@@ -78,9 +79,9 @@ def make_reducer(
             verbose=verbose,
             loss="bce",
             precision=precision,
-            **AUTOENCODER_NETWORKS[name],
+            **network,
             # The dense network reads flat rows, the others read them as images.
-            image_shape=None if name == "autoencoder" else image_shape,
+            image_shape=None if network["architecture"] == "dense" else image_shape,
         )
     raise ValueError(f"reducer={name!r} is not one of {REDUCERS}.")
 
