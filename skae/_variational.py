@@ -2,8 +2,9 @@
 
 from numbers import Integral, Real
 
+import numpy as np
 from sklearn.utils._param_validation import Interval, validate_params
-from sklearn.utils.validation import check_is_fitted
+from sklearn.utils.validation import check_is_fitted, validate_data
 
 from skae import nn as engine
 from skae._base import _local_random_state
@@ -206,6 +207,29 @@ class VariationalAutoencoder(BaseAutoencoderTransformer):
             generator=generator,
             image_shape=image_shape,
         )
+
+    def posterior(self, X):
+        """Mean and standard deviation of the Gaussian posterior of each row's code.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Data to encode.
+
+        Returns
+        -------
+        mean : ndarray of shape (n_samples, n_components)
+            The posterior means, what :meth:`transform` returns.
+
+        std : ndarray of shape (n_samples, n_components)
+            The posterior standard deviations.
+        """
+        check_is_fitted(self)
+        X = validate_data(self, X, dtype=[np.float64, np.float32], reset=False)
+        self._check_input_range(X)
+        mean = self._map(self.module_.encode, X)
+        log_var = self._map(lambda x: self.module_.posterior(x)[1], X)
+        return mean, np.exp(0.5 * log_var)
 
     @validate_params(
         {

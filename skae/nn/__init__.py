@@ -31,6 +31,7 @@ from skae.nn._losses import (
 from skae.nn._modules import (
     ACTIVATIONS,
     ARCHITECTURES,
+    Architecture,
     Autoencoder,
     ClassifierNetwork,
     NetworkSpec,
@@ -58,6 +59,7 @@ from skae.nn._training import (
 __all__ = [
     "ACTIVATIONS",
     "ARCHITECTURES",
+    "Architecture",
     "CORRUPTIONS",
     "INFERENCE_BATCH_SIZE",
     "LEARNING_RATE_SCHEDULES",

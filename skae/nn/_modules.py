@@ -17,6 +17,7 @@ from skae.nn._dense import ACTIVATIONS, dense_decoder, dense_encoder
 __all__ = [
     "ACTIVATIONS",
     "ARCHITECTURES",
+    "Architecture",
     "Autoencoder",
     "ClassifierNetwork",
     "NetworkSpec",
@@ -144,17 +145,71 @@ class NetworkSpec:
     activation: str = "relu"
 
 
-ARCHITECTURES = {
-    "dense": (dense_encoder, dense_decoder),
-    "conv": (conv_encoder, conv_decoder),
-    "vgg": (vgg_encoder, conv_decoder),
-}
-"""Architecture name -> ``(encoder_builder, decoder_builder)``.
+@dataclass(frozen=True)
+class Architecture:
+    """What one architecture needs, which parameters shape it, and its builders.
 
-``encoder_builder(spec, code_width)`` returns a module mapping flat rows to
-``code_width`` columns; ``decoder_builder(spec)`` one mapping
-``spec.n_components`` columns back to ``spec.n_features``.
-"""
+    Adding an architecture is one :class:`Architecture` in
+    :data:`ARCHITECTURES` and its two builders; the estimators, their checks
+    and ``skae compare`` read the record.
+
+    Attributes
+    ----------
+    name : str
+        The value of the estimators' ``architecture`` parameter.
+    encoder : callable
+        ``encoder(spec, code_width)``: a module mapping flat rows to
+        ``code_width`` columns.
+    decoder : callable
+        ``decoder(spec)``: a module mapping ``spec.n_components`` columns back
+        to ``spec.n_features``.
+    needs_image_shape : bool
+        Whether rows must be images (``image_shape`` given).
+    structural : tuple of str
+        The :class:`NetworkSpec` fields, besides ``n_features`` and
+        ``n_components``, that its builders read: a change of one of them
+        changes the network, so ``warm_start`` and ``partial_fit`` refuse it.
+    batch_norm : bool
+        Whether the encoder normalises over the batch, so that training
+        needs at least two rows per batch.
+    """
+
+    name: str
+    encoder: object
+    decoder: object
+    needs_image_shape: bool
+    structural: tuple
+    batch_norm: bool = False
+
+
+ARCHITECTURES = {
+    record.name: record
+    for record in (
+        Architecture(
+            "dense",
+            dense_encoder,
+            dense_decoder,
+            needs_image_shape=False,
+            structural=("hidden_layer_sizes", "activation"),
+        ),
+        Architecture(
+            "conv",
+            conv_encoder,
+            conv_decoder,
+            needs_image_shape=True,
+            structural=("image_shape", "conv_channels", "activation"),
+        ),
+        Architecture(
+            "vgg",
+            vgg_encoder,
+            conv_decoder,
+            needs_image_shape=True,
+            structural=("image_shape", "conv_channels", "activation"),
+            batch_norm=True,
+        ),
+    )
+}
+"""Architecture name -> its :class:`Architecture` record."""
 
 
 def build_autoencoder(spec, architecture, *, encoder=None, decoder=None, variational=False):
@@ -191,14 +246,14 @@ def build_autoencoder(spec, architecture, *, encoder=None, decoder=None, variati
         If the user's encoder fails on a batch of the input's shape, or the
         user's decoder does not produce ``n_features`` values per row.
     """
-    encoder_builder, decoder_builder = ARCHITECTURES[architecture]
+    record = ARCHITECTURES[architecture]
     code_width = 2 * spec.n_components if variational else spec.n_components
     if encoder is None:
-        encoder_module = encoder_builder(spec, code_width)
+        encoder_module = record.encoder(spec, code_width)
     else:
         encoder_module = _wrap_user_encoder(encoder(), spec, code_width)
     if decoder is None:
-        decoder_module = decoder_builder(spec)
+        decoder_module = record.decoder(spec)
     else:
         decoder_module = _wrap_user_decoder(decoder(), spec)
     cls = VariationalAutoencoder if variational else Autoencoder
