@@ -26,7 +26,8 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.validation import validate_data
 
 from skae import AutoencoderTransformer
-from skae import nn as engine
+from skae.nn._inference import INFERENCE_BATCH_SIZE, map_batches
+from skae.nn._precision import resolve_precision
 
 
 def timed(fn):
@@ -50,18 +51,18 @@ def bare_transform_chunked(encoder, X, batch_size):
 def breakdown(est, X, repeats):
     """Median seconds of the pieces of ``transform`` (and of bare variants)."""
     encoder = est.module_.encoder
-    dtype = engine.resolve_precision(est.precision, "cpu").dtype
+    dtype = resolve_precision(est.precision, "cpu").dtype
     pieces = {
         "skae transform (total)": lambda: est.transform(X),
         "  validate_data (incl. finiteness check)": lambda: validate_data(
             est, X, dtype=[np.float64, np.float32], reset=False
         ),
-        f"  map_batches(encoder), INFERENCE_BATCH_SIZE={engine.INFERENCE_BATCH_SIZE}": lambda: (
-            engine.map_batches(encoder, X, device="cpu", dtype=dtype)
+        f"  map_batches(encoder), INFERENCE_BATCH_SIZE={INFERENCE_BATCH_SIZE}": lambda: (
+            map_batches(encoder, X, device="cpu", dtype=dtype)
         ),
         "bare encoder, one call": lambda: bare_transform(encoder, X),
-        f"bare encoder, chunks of {engine.INFERENCE_BATCH_SIZE}": lambda: bare_transform_chunked(
-            encoder, X, engine.INFERENCE_BATCH_SIZE
+        f"bare encoder, chunks of {INFERENCE_BATCH_SIZE}": lambda: bare_transform_chunked(
+            encoder, X, INFERENCE_BATCH_SIZE
         ),
         "np.isfinite(X).all() alone": lambda: np.isfinite(X).all(),
     }

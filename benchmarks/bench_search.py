@@ -7,7 +7,7 @@ n_jobs=2 alternate over ``--repeats`` repeats; reported are the median wall
 times and the speedup (median n_jobs=1 time / median n_jobs=2 time).
 
 A joblib probe then asks each loky worker how many threads torch would use, and
-how many skae's ``fit`` allows itself (``skae.nn.caller_thread_limit``), to show
+how many skae's ``fit`` allows itself (``skae.nn._device.caller_thread_limit``), to show
 that workers do not oversubscribe the cores (cpu_count // n_jobs each).
 
     .venv/bin/python benchmarks/bench_search.py                 # defaults
@@ -57,14 +57,14 @@ def thread_probe():
 
     from threadpoolctl import threadpool_info
 
-    from skae import nn as engine
+    from skae.nn._device import caller_thread_limit
 
     time.sleep(0.2)  # keep the worker busy so the other tasks land on other workers
     openmp = [p["num_threads"] for p in threadpool_info() if p["user_api"] == "openmp"]
     return {
         "pid": os.getpid(),
         "torch_get_num_threads": torch.get_num_threads(),
-        "skae_fit_thread_limit": engine.caller_thread_limit(),
+        "skae_fit_thread_limit": caller_thread_limit(),
         "openmp_num_threads": openmp,
         "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS"),
     }

@@ -2,10 +2,13 @@
 engine, chunked inference and pickling.
 
 An estimator subclasses :class:`BaseAutoencoder` and says only what is its
-own: its extra parameters (``_parameter_constraints``), its objective
-(``_objective``), whether its network is variational, and its public
-methods. How parameters become a network (the user's own modules included)
-is in :mod:`skae._network_params`; the transformers' public methods are in
+own: its extra parameters (``_parameter_constraints``), how it validates
+its training data (``_validate_training_data``), its training phases
+(``_phases``, records of :mod:`skae._fitted`), and its public methods.
+``_fit`` is the one fit sequence of every estimator; inference reads only
+the fitted configuration (``_config``) and the weights. How parameters
+become a network (the user's own modules included) is in
+:mod:`skae._network_params`; the transformers' public methods are in
 :mod:`skae._base_transformer`.
 """
 
@@ -14,6 +17,7 @@ import copy
 import functools
 import math
 import warnings
+from dataclasses import dataclass
 from numbers import Integral, Real
 
 import numpy as np
@@ -21,9 +25,27 @@ import torch
 from sklearn.base import BaseEstimator
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import check_is_fitted, validate_data
 
-from skae import nn as engine
+from skae._fitted import FittedConfig, Seeds
 from skae._network_params import NetworkParamsMixin
+from skae._params import positive_sizes
+from skae.nn import ARCHITECTURES, ReconstructionLoss, fit_loop
+from skae.nn._compile import CompiledFunction
+from skae.nn._device import (
+    caller_thread_limit,
+    make_generator,
+    resolve_device,
+    thread_limit,
+    training_threads,
+)
+from skae.nn._inference import map_batches
+from skae.nn._losses import CORRUPTIONS
+from skae.nn._modules import ACTIVATIONS, build_seeded
+from skae.nn._precision import PRECISIONS, inference_precision, resolve_precision
+from skae.nn._progress import EpochLogger
+from skae.nn._serialization import dumps, loads
+from skae.nn._training import LEARNING_RATE_SCHEDULES, History
 
 
 class BaseAutoencoder(NetworkParamsMixin, BaseEstimator):
@@ -31,17 +53,17 @@ class BaseAutoencoder(NetworkParamsMixin, BaseEstimator):
 
     _parameter_constraints: dict = {
         "n_components": [Interval(Integral, 1, None, closed="left")],
-        "architecture": [StrOptions(set(engine.ARCHITECTURES))],
+        "architecture": [StrOptions(set(ARCHITECTURES))],
         "image_shape": [None, "array-like"],
         "hidden_layer_sizes": ["array-like", Interval(Integral, 1, None, closed="left")],
         "conv_channels": ["array-like", Interval(Integral, 1, None, closed="left")],
-        "activation": [StrOptions(set(engine.ACTIVATIONS))],
+        "activation": [StrOptions(set(ACTIVATIONS))],
         "encoder": [None, callable],
         "decoder": [None, callable],
         "loss": [StrOptions({"mse", "bce"})],
-        "corruption": [None, StrOptions(set(engine.CORRUPTIONS))],
+        "corruption": [None, StrOptions(set(CORRUPTIONS))],
         "corruption_level": [Interval(Real, 0, None, closed="left")],
-        "learning_rate": [StrOptions(set(engine.LEARNING_RATE_SCHEDULES))],
+        "learning_rate": [StrOptions(set(LEARNING_RATE_SCHEDULES))],
         "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
         "alpha": [Interval(Real, 0, None, closed="left")],
         "batch_size": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
@@ -52,35 +74,118 @@ class BaseAutoencoder(NetworkParamsMixin, BaseEstimator):
         "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
         "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
         "device": [str, torch.device],
-        "precision": [StrOptions(set(engine.PRECISIONS))],
+        "precision": [StrOptions(set(PRECISIONS))],
         "compile": ["boolean"],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
         "warm_start": ["boolean"],
     }
 
-    #: Whether the network is a :class:`skae.nn.VariationalAutoencoder`.
+    #: Whether the network is a :class:`skae.nn.VariationalNetwork`.
     _variational = False
 
     # --------------------------------------------------------------- fitting
 
-    def _new_network(self, spec, seed, device, dtype):
-        """The estimator's network for ``spec``, initialised from ``seed`` alone."""
-        return engine.build_seeded(
-            functools.partial(self._build_network, spec), seed=seed, device=device, dtype=dtype
-        )
+    def _fit(self, X, y=None, *, incremental=False):
+        """The one fit sequence of every skae estimator.
+
+        Validate, make the fitted configuration, resolve device and precision
+        once, seed, build (or copy) the network, then run the phases the
+        estimator declares (:meth:`_phases`) through the engine's loop, and
+        store the result only once every phase has succeeded: a failed fit
+        leaves a previously fitted model as it was.
+        """
+        reason = "partial_fit" if incremental else "warm_start"
+        first_pass = not hasattr(self, "module_") or not (self.warm_start or incremental)
+        with _restore_state_on_failure(self):
+            self._check_params()
+            X, targets = self._validate_training_data(X, y, reset=first_pass)
+            self._check_input_range(X, self.loss)
+            config = self._make_config(X.shape[1])
+            if not first_pass:
+                self._check_structure_unchanged(config, reason)
+            device = resolve_device(self.device)
+            precision = resolve_precision(config.precision, device)
+            seeds = Seeds.from_random_state(self.random_state) if first_pass else self._seeds
+            init_seeds, split_seeds, phase_seeds = seeds.sequence().spawn(3)
+            if first_pass:
+                network = build_seeded(
+                    functools.partial(self._new_network, config, targets),
+                    seed=int(init_seeds.generate_state(1)[0]),
+                    device=device,
+                    dtype=precision.dtype,
+                )
+            else:
+                network = copy.deepcopy(self.module_).to(device=device, dtype=precision.dtype)
+            context = _PhaseContext(
+                device=device,
+                dtype=precision.dtype,
+                split_seed=int(split_seeds.generate_state(1)[0]),
+                first_pass=first_pass,
+                incremental=incremental,
+                min_batch_size=2 if _has_batch_norm(network) else 1,
+            )
+            phases = self._phases(X, targets, config, context)
+            optimizer, histories = self._run_phases(
+                network, phases, phase_seeds, config, precision, context, X.shape[1]
+            )
+        self._store_fit(network, optimizer, config, device, histories, first_pass, targets)
+        self._seeds = seeds.advanced()
+        self._warn_about_stop(histories, incremental)
+        return self
+
+    def _run_phases(self, network, phases, seeds, config, precision, context, n_features):
+        """Train ``network`` phase after phase; stop them all at an interrupt.
+
+        Returns the optimizer of the phase that keeps it (continued from
+        ``optimizer_`` when training goes on) and the history of each phase
+        run, by name.
+        """
+        histories = {}
+        kept_optimizer = None
+        for phase, phase_seeds in zip(phases, seeds.spawn(len(phases)), strict=True):
+            module = getattr(network, phase.submodule) if phase.submodule else network
+            optimizer = self._make_optimizer(module, phase.weight_decay)
+            if phase.keeps_optimizer:
+                kept_optimizer = optimizer
+                if not context.first_pass:
+                    self._continue_optimizer(optimizer, phase.weight_decay)
+            if phase.max_iter == 0:
+                continue
+            if context.min_batch_size > phase.batch_size:
+                raise ValueError(
+                    f"The network normalises over each batch (batch normalisation, e.g. "
+                    f"architecture='vgg'), which needs at least 2 rows per batch, but "
+                    f"{phase.name} has batches of {phase.batch_size} sample(s). Give more "
+                    "rows, a larger batch_size, or an architecture without batch "
+                    "normalisation."
+                )
+            shuffle_seed, draws_seed = (int(seed) for seed in phase_seeds.generate_state(2))
+            histories[phase.name] = self._train(
+                module,
+                phase.objective(make_generator(draws_seed, context.device)),
+                optimizer,
+                phase.batches(torch.Generator().manual_seed(shuffle_seed)),
+                validation_batches=phase.validation_batches,
+                max_iter=phase.max_iter,
+                n_features=n_features,
+                rows_per_step=phase.rows_per_step,
+                precision=precision,
+                compile=config.compile,
+            )
+            if histories[phase.name].stop_reason == "interrupted":
+                break
+        return kept_optimizer, histories
 
     def _train(
-        self, module, objective, optimizer, batches, *, max_iter, n_features, batch_size,
-        precision, validation_batches=None,
+        self, module, objective, optimizer, batches, *, validation_batches, max_iter, n_features,
+        rows_per_step, precision, compile,
     ):  # fmt: skip
         """Run the engine's loop with the estimator's stopping rules, threads and logger."""
         module.to(memory_format=precision.memory_format(module))
-        n_threads = engine.training_threads(
-            module, n_features, batch_size, engine.caller_thread_limit()
-        )
-        with engine.thread_limit(n_threads):
-            return engine.fit_loop(
+        n_threads = training_threads(module, n_features, rows_per_step, caller_thread_limit())
+        with thread_limit(n_threads):
+            return fit_loop(
                 module,
                 objective,
                 optimizer,
@@ -89,15 +194,47 @@ class BaseAutoencoder(NetworkParamsMixin, BaseEstimator):
                 max_iter=max_iter,
                 tol=self.tol,
                 n_iter_no_change=self.n_iter_no_change,
-                logger=engine.EpochLogger(self.verbose, max_iter),
+                logger=EpochLogger(self.verbose, max_iter),
                 precision=precision,
-                compile=self.compile,
-                learning_rate_schedule=engine.LEARNING_RATE_SCHEDULES[self.learning_rate],
+                compile=compile,
+                learning_rate_schedule=LEARNING_RATE_SCHEDULES[self.learning_rate],
             )
 
+    def _validate_training_data(self, X, y, *, reset):
+        """``(X, targets)``: validated X and what the phases need of y; see subclasses."""
+        raise NotImplementedError
+
+    def _phases(self, X, targets, config, context):
+        """The training phases (:class:`~skae._fitted.Phase`) of one fit; see subclasses."""
+        raise NotImplementedError
+
+    def _new_network(self, config, targets):
+        """The estimator's network for ``config``; built inside :func:`build_seeded`."""
+        return self._build_network(config)
+
     def _check_params(self):
-        """The checks of ``fit`` that ``_parameter_constraints`` cannot express."""
+        """Every check of ``fit`` that ``_parameter_constraints`` cannot express.
+
+        The checks that need the number of features (``image_shape`` against
+        ``X``) are made with the configuration, by :func:`resolve_image_shape`.
+        """
         self._check_extra_params()
+        record = ARCHITECTURES[self.architecture]
+        builtin_half = self.encoder is None or self.decoder is None
+        if record.needs_image_shape and builtin_half and self.image_shape is None:
+            raise ValueError(
+                f"architecture={self.architecture!r} needs image_shape, e.g. "
+                "image_shape=(28, 28) for 28x28 grayscale images or (3, 32, 32) for 32x32 "
+                "colour images."
+            )
+        if "conv_channels" in record.structural and builtin_half:
+            if not positive_sizes(self.conv_channels, "conv_channels"):
+                raise ValueError("conv_channels needs at least one stage, got ().")
+        if self.corruption == "cutout" and self.image_shape is None:
+            raise ValueError(
+                "corruption='cutout' cuts squares out of images, so it needs image_shape, "
+                "e.g. image_shape=(28, 28)."
+            )
         if self.corruption == "masking" and self.corruption_level >= 1:
             raise ValueError(
                 f"corruption='masking' needs corruption_level < 1 (the fraction of values "
@@ -109,30 +246,41 @@ class BaseAutoencoder(NetworkParamsMixin, BaseEstimator):
                 f"the image's), got {self.corruption_level}."
             )
 
-    def _objective(self, generator, image_shape=None):
-        """The training objective, ``objective(model, batch) -> loss``; see skae.nn."""
-        raise NotImplementedError
+    def _make_config(self, n_features):
+        """The :class:`~skae._fitted.FittedConfig` a fit on ``n_features`` columns makes now."""
+        return FittedConfig(
+            **self._network_config(n_features),
+            loss=self.loss,
+            objective=self._objective_weights(),
+            precision=self.precision,
+            compile=self.compile,
+        )
 
-    def _reconstruction_loss(self):
-        return engine.ReconstructionLoss(self.loss)
+    def _objective_weights(self):
+        """The weights of the scoring objective, as ``((name, value), ...)``; none by default."""
+        return ()
 
-    def _check_input_range(self, X):
-        if self.loss == "bce" and X.size and (X.min() < 0 or X.max() > 1):
+    def _check_input_range(self, X, loss):
+        if loss == "bce" and X.size and (X.min() < 0 or X.max() > 1):
             raise ValueError(
                 "loss='bce' needs X scaled to [0, 1], but X has values in "
                 f"[{X.min():g}, {X.max():g}]. Scale it (e.g. MinMaxScaler) or use "
                 "loss='mse'."
             )
 
-    def _weight_decay(self, batch_size, n_features):
-        """Adam's ``weight_decay`` that gives ``alpha`` the meaning it has in MLPRegressor.
+    def _weight_decay(self, kind, batch_size, n_features):
+        """Adam's ``weight_decay`` that gives ``alpha`` its meaning in scikit-learn's MLPs.
 
-        MLPRegressor descends the squared error summed over outputs plus
-        ``alpha / 2 * ||W||^2``, both divided by the batch size. skae's loss
-        is the error averaged over the ``n_features`` outputs as well, so the
-        same objective scaled by ``2 / n_features`` (which leaves Adam's steps
-        unchanged) has this L2 gradient coefficient.
+        For ``kind="reconstruction"`` the meaning of MLPRegressor, which
+        descends the squared error summed over outputs plus ``alpha / 2 *
+        ||W||^2``, both divided by the batch size: skae's loss is averaged
+        over the ``n_features`` outputs as well, so the same objective scaled
+        by ``2 / n_features`` (which leaves Adam's steps unchanged) has this
+        L2 gradient coefficient. For ``kind="classification"`` the meaning of
+        MLPClassifier: (log loss + ``alpha * ||W||^2``) / batch size.
         """
+        if kind == "classification":
+            return self.alpha / batch_size
         return 2 * self.alpha / (batch_size * n_features)
 
     def _make_optimizer(self, module, weight_decay):
@@ -144,22 +292,18 @@ class BaseAutoencoder(NetworkParamsMixin, BaseEstimator):
             groups.append({"params": others, "weight_decay": 0.0})
         return torch.optim.Adam(groups, lr=self.learning_rate_init, foreach=True)
 
-    def _copy_network(self, device, dtype, weight_decay):
-        """Copies of the fitted network and optimizer to keep training.
+    def _continue_optimizer(self, optimizer, weight_decay):
+        """Give ``optimizer`` (of the copied network) the fitted optimizer's state.
 
-        Training a copy keeps the fitted model intact if training fails.
+        The learning rate and weight decay are today's parameters'.
         """
-        module = copy.deepcopy(self.module_).to(device=device, dtype=dtype)
-        optimizer = self._make_optimizer(module, weight_decay)
         optimizer.load_state_dict(copy.deepcopy(self.optimizer_.state_dict()))
         for group in optimizer.param_groups:
             group["lr"] = self.learning_rate_init
         optimizer.param_groups[0]["weight_decay"] = weight_decay  # the weights' group
-        return module, optimizer
 
-    def _validation_split(self, X, *, early_stopping):
-        if not early_stopping:
-            return X, None
+    def _validation_split(self, X, seed):
+        """Training and validation rows for ``early_stopping``, drawn with ``seed``."""
         n_val = math.ceil(self.validation_fraction * len(X))
         if n_val >= len(X):
             raise ValueError(
@@ -167,60 +311,74 @@ class BaseAutoencoder(NetworkParamsMixin, BaseEstimator):
                 f"sample, but validation_fraction={self.validation_fraction} of "
                 f"n_samples={len(X)} leaves no training data."
             )
-        order = self._rng.permutation(len(X))
+        order = np.random.default_rng(seed).permutation(len(X))
         return X[order[n_val:]], X[order[:n_val]]
 
-    def _batch_size(self, n_samples):
+    def _batch_size(self, n_samples, auto=256):
+        """Rows per step: ``min(auto, n_samples)`` for ``"auto"``, else ``batch_size`` clipped."""
         if self.batch_size == "auto":
-            return min(256, n_samples)
+            return min(auto, n_samples)
         if self.batch_size > n_samples:
             warnings.warn(
                 f"Got batch_size={self.batch_size} larger than the {n_samples} "
                 "training samples; it is clipped.",
                 UserWarning,
-                stacklevel=5,
+                stacklevel=6,
             )
         return min(self.batch_size, n_samples)
 
-    def _store_fit(self, module, optimizer, device, history, spec):
+    def _store_fit(self, network, optimizer, config, device, histories, first_pass, targets):
         """Set the fitted attributes, only once training has succeeded.
 
-        ``spec`` is the new network's, or None when training continued.
-        Inference keeps the ``precision`` and ``compile`` of this fit.
+        The history of the phase that keeps the optimizer is the fitted
+        ``loss_curve_``; training that continues appends to it.
         """
-        if spec is not None:
+        main = histories.get(self._main_phase, History())
+        if first_pass:
             self.loss_curve_ = []
             self.n_iter_ = 0
-            self.image_shape_ = spec.image_shape
-            self._structure = self._current_structure(spec.n_features)
-        self._fitted_loss = self.loss
-        self._fitted_precision = self.precision
-        self._fitted_compile = self.compile
-        self.module_ = module
+        self._config = config
+        self.image_shape_ = config.spec.image_shape
+        self.module_ = network
         self.optimizer_ = optimizer
         self.device_ = str(device)
-        self._n_features_out = self.n_components
-        self.loss_curve_ = self.loss_curve_ + history.loss_curve
-        self.n_iter_ += len(history.loss_curve)
-        self.validation_scores_ = history.validation_scores
-        self.best_validation_score_ = history.best_validation_score
-        self.best_loss_ = None if history.validation_scores is not None else min(self.loss_curve_)
+        self._n_features_out = config.spec.n_components
+        self.loss_curve_ = self.loss_curve_ + main.loss_curve
+        self.n_iter_ += len(main.loss_curve)
+        self.validation_scores_ = main.validation_scores
+        self.best_validation_score_ = main.best_validation_score
+        has_best = main.validation_scores is None and self.loss_curve_
+        self.best_loss_ = min(self.loss_curve_) if has_best else None
 
-    def _warn_about_stop(self, stop_reason, incremental):
-        if stop_reason == "interrupted":
-            warnings.warn(
-                f"Training interrupted by the user after {self.n_iter_} epoch(s); "
-                "the model keeps the weights trained so far.",
-                UserWarning,
-                stacklevel=5,
-            )
-        elif stop_reason == "max_iter" and not incremental:
+    #: The name of the phase whose history is the fitted ``loss_curve_``.
+    _main_phase = "training"
+
+    def _warn_about_stop(self, histories, incremental):
+        for name, history in histories.items():
+            if history.stop_reason == "interrupted":
+                warnings.warn(
+                    f"Training interrupted by the user after {len(history.loss_curve)} "
+                    f"epoch(s) of {name}; the model keeps the weights trained so far"
+                    + ("." if name == self._main_phase else f", before {self._main_phase}."),
+                    UserWarning,
+                    stacklevel=4,
+                )
+                return
+        main = histories.get(self._main_phase)
+        if main is not None and main.stop_reason == "max_iter" and not incremental:
             warnings.warn(
                 f"Stochastic optimizer: maximum iterations ({self.max_iter}) reached "
                 "and the optimization hasn't converged yet.",
                 ConvergenceWarning,
-                stacklevel=5,
+                stacklevel=4,
             )
+
+    def _validated(self, X):
+        """X checked for ``transform``-like methods: fitted, its columns and its range."""
+        check_is_fitted(self)
+        X = validate_data(self, X, dtype=[np.float64, np.float32], reset=False)
+        self._check_input_range(X, self._config.loss)
+        return X
 
     # ------------------------------------------------------------- inference
 
@@ -232,20 +390,15 @@ class BaseAutoencoder(NetworkParamsMixin, BaseEstimator):
         """
         self.module_.eval()
         dtype = next(self.module_.parameters()).dtype
-        precision = engine.inference_precision(
-            getattr(self, "_fitted_precision", "float32"), self.device_
-        )
-        if getattr(self, "_fitted_compile", False):
-            fn = engine.CompiledFunction(fn)
-        out = engine.map_batches(fn, X, device=self.device_, dtype=dtype, precision=precision)
+        precision = inference_precision(self._config.precision, self.device_)
+        if self._config.compile:
+            fn = CompiledFunction(fn)
+        out = map_batches(fn, X, device=self.device_, dtype=dtype, precision=precision)
         return out.astype(X.dtype, copy=False)
-
-    def _fitted_reconstruction_loss(self):
-        return engine.ReconstructionLoss(getattr(self, "_fitted_loss", self.loss))
 
     def _decode(self, Z):
         """The reconstruction, in the input space, of codes Z (a validated array)."""
-        output = self._fitted_reconstruction_loss().output_activation
+        output = ReconstructionLoss(self._config.loss).output_activation
         return self._map(lambda z: output(self.module_.decoder(z)), Z)
 
     # ----------------------------------------------------------------- state
@@ -253,7 +406,7 @@ class BaseAutoencoder(NetworkParamsMixin, BaseEstimator):
     def __getstate__(self):
         state = dict(super().__getstate__())
         if "module_" in state:
-            state["_torch_state"] = engine.dumps(
+            state["_torch_state"] = dumps(
                 {"module_": state.pop("module_"), "optimizer_": state.pop("optimizer_")}
             )
         return state
@@ -272,7 +425,7 @@ class BaseAutoencoder(NetworkParamsMixin, BaseEstimator):
                 stacklevel=2,
             )
             device = "cpu"
-        self.__dict__.update(engine.loads(torch_state, map_location=device))
+        self.__dict__.update(loads(torch_state, map_location=device))
         self.device_ = device
 
 
@@ -303,3 +456,19 @@ def _local_random_state(random_state):
     if isinstance(random_state, np.random.RandomState):
         return random_state
     return np.random.RandomState(random_state)
+
+
+@dataclass(frozen=True)
+class _PhaseContext:
+    """What the fit template resolved once, for the estimator's :meth:`_phases`."""
+
+    device: torch.device
+    dtype: torch.dtype
+    split_seed: int
+    first_pass: bool
+    incremental: bool
+    min_batch_size: int
+
+
+def _has_batch_norm(network):
+    return any(isinstance(m, torch.nn.modules.batchnorm._BatchNorm) for m in network.modules())

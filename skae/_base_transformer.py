@@ -1,12 +1,14 @@
 """The public methods every autoencoder transformer shares: fit, the code, its inverse, scores."""
 
 import numpy as np
-import torch
 from sklearn.base import ClassNamePrefixFeaturesOutMixin, TransformerMixin, _fit_context
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
-from skae import nn as engine
-from skae._base import BaseAutoencoder, _local_random_state, _restore_state_on_failure
+from skae._base import BaseAutoencoder
+from skae._fitted import Phase
+from skae.nn import InMemoryBatches
+from skae.nn._device import as_tensor
+from skae.nn._inference import INFERENCE_BATCH_SIZE
 
 
 class BaseAutoencoderTransformer(
@@ -31,7 +33,7 @@ class BaseAutoencoderTransformer(
         self : object
             The fitted estimator.
         """
-        return self._fit(X, incremental=False)
+        return self._fit(X)
 
     @_fit_context(prefer_skip_nested_validation=True)
     def partial_fit(self, X, y=None):
@@ -56,66 +58,48 @@ class BaseAutoencoderTransformer(
         """
         return self._fit(X, incremental=True)
 
-    def _fit(self, X, *, incremental):
-        first_pass = not hasattr(self, "module_") or not (self.warm_start or incremental)
-        with _restore_state_on_failure(self):
-            self._check_params()
-            X = validate_data(self, X, dtype=[np.float64, np.float32], reset=first_pass)
-            self._check_input_range(X)
-            if not first_pass:
-                self._check_structure_unchanged("partial_fit" if incremental else "warm_start")
-            device = engine.resolve_device(self.device)
-            precision = engine.resolve_precision(self.precision, device)
-            dtype = precision.dtype
-            if first_pass:
-                self._rng = _local_random_state(self.random_state)
-            seed_init, seed_shuffle, seed_draws = self._rng.randint(np.iinfo(np.int32).max, size=3)
-            X_train, X_val = self._validation_split(
-                X, early_stopping=self.early_stopping and not incremental
-            )
-            batch_size = self._batch_size(len(X_train))
-            weight_decay = self._weight_decay(batch_size, X.shape[1])
-            if first_pass:
-                spec = self._network_spec(X.shape[1])
-                module = self._new_network(spec, seed_init, device, dtype)
-                optimizer = self._make_optimizer(module, weight_decay)
-            else:
-                spec = None
-                module, optimizer = self._copy_network(device, dtype, weight_decay)
+    def _validate_training_data(self, X, y, *, reset):
+        return validate_data(self, X, dtype=[np.float64, np.float32], reset=reset), None
 
-            train_batches = engine.InMemoryBatches(
-                engine.as_tensor(X_train, dtype=dtype, device="cpu"),
-                batch_size,
-                shuffle=self.shuffle,
-                generator=torch.Generator().manual_seed(int(seed_shuffle)),
-                device=device,
+    def _phases(self, X, targets, config, context):
+        """One phase: reconstruct X (a held-out part monitored with ``early_stopping``)."""
+        validation_batches = None
+        if self.early_stopping and not context.incremental:
+            X, X_val = self._validation_split(X, context.split_seed)
+            validation_batches = InMemoryBatches(
+                as_tensor(X_val, dtype=context.dtype, device="cpu"),
+                INFERENCE_BATCH_SIZE,
+                shuffle=False,
+                generator=None,
+                device=context.device,
             )
-            validation_batches = None
-            if X_val is not None:
-                validation_batches = engine.InMemoryBatches(
-                    engine.as_tensor(X_val, dtype=dtype, device="cpu"),
-                    engine.INFERENCE_BATCH_SIZE,
-                    shuffle=False,
-                    generator=None,
-                    device=device,
-                )
-            history = self._train(
-                module,
-                self._objective(
-                    engine.make_generator(seed_draws, device),
-                    spec.image_shape if first_pass else self.image_shape_,
+        batch_size = self._batch_size(len(X))
+        X_train = as_tensor(X, dtype=context.dtype, device="cpu")
+        return [
+            Phase(
+                "training",
+                max_iter=1 if context.incremental else self.max_iter,
+                objective=lambda generator: self._objective(
+                    config, generator, corruption=self.corruption
                 ),
-                optimizer,
-                train_batches,
-                validation_batches=validation_batches,
-                max_iter=1 if incremental else self.max_iter,
-                n_features=X.shape[1],
+                batches=lambda generator: InMemoryBatches(
+                    X_train,
+                    batch_size,
+                    shuffle=self.shuffle,
+                    generator=generator,
+                    device=context.device,
+                    min_batch_size=context.min_batch_size,
+                ),
+                weight_decay=self._weight_decay("reconstruction", batch_size, X.shape[1]),
                 batch_size=batch_size,
-                precision=precision,
+                rows_per_step=batch_size,
+                validation_batches=validation_batches,
             )
-        self._store_fit(module, optimizer, device, history, spec)
-        self._warn_about_stop(history.stop_reason, incremental)
-        return self
+        ]
+
+    def _objective(self, config, generator, *, corruption=None):
+        """The objective of ``config``: training's with ``corruption``, scoring's without."""
+        raise NotImplementedError
 
     def transform(self, X):
         """Encode X into its ``n_components``-dimensional code.
@@ -130,8 +114,7 @@ class BaseAutoencoderTransformer(
         X_new : ndarray of shape (n_samples, n_components)
             The code, with the dtype of X (float32 or float64).
         """
-        check_is_fitted(self)
-        X = validate_data(self, X, dtype=[np.float64, np.float32], reset=False)
+        X = self._validated(X)
         return self._map(self.module_.encode, X)
 
     def inverse_transform(self, X):
@@ -172,10 +155,8 @@ class BaseAutoencoderTransformer(
         scores : ndarray of shape (n_samples,)
             Negative per-sample loss: greater is better.
         """
-        check_is_fitted(self)
-        X = validate_data(self, X, dtype=[np.float64, np.float32], reset=False)
-        objective = self._objective(generator=None)
-        objective.reconstruction = self._fitted_reconstruction_loss()
+        X = self._validated(X)
+        objective = self._objective(self._config, generator=None)
         return -self._map(lambda x: objective.per_sample(self.module_, x), X)
 
     def score(self, X, y=None):

@@ -9,15 +9,11 @@ from sklearn.base import (
     _fit_context,
 )
 from sklearn.utils._param_validation import Interval
-from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import check_is_fitted, validate_data
 
-from skae import nn as engine
-from skae._base import BaseAutoencoder, _local_random_state, _restore_state_on_failure
+from skae._base import BaseAutoencoder
 from skae._docstrings import fill_doc
 from skae._fine_tuning import FineTuningMixin
 from skae._semi_supervised import LabeledScoreMixin
-from skae.metrics import is_labeled
 
 
 @fill_doc
@@ -284,42 +280,7 @@ class AutoencoderClassifier(
         warm_start=False,
         **module_params,
     ):
-        self.n_components = n_components
-        self.architecture = architecture
-        self.image_shape = image_shape
-        self.hidden_layer_sizes = hidden_layer_sizes
-        self.conv_channels = conv_channels
-        self.activation = activation
-        self.encoder = encoder
-        self.decoder = decoder
-        self.loss = loss
-        self.corruption = corruption
-        self.corruption_level = corruption_level
-        self.pretrain_iter = pretrain_iter
-        self.reconstruction_weight = reconstruction_weight
-        self.consistency_weight = consistency_weight
-        self.pseudo_label_threshold = pseudo_label_threshold
-        self.unlabeled_ratio = unlabeled_ratio
-        self.augment_shift = augment_shift
-        self.augment_flip = augment_flip
-        self.augment_noise = augment_noise
-        self.learning_rate = learning_rate
-        self.learning_rate_init = learning_rate_init
-        self.alpha = alpha
-        self.batch_size = batch_size
-        self.max_iter = max_iter
-        self.shuffle = shuffle
-        self.tol = tol
-        self.early_stopping = early_stopping
-        self.validation_fraction = validation_fraction
-        self.n_iter_no_change = n_iter_no_change
-        self.device = device
-        self.precision = precision
-        self.compile = compile
-        self.random_state = random_state
-        self.verbose = verbose
-        self.warm_start = warm_start
-        self._set_module_params(module_params)
+        self._store_params(locals())
 
     # --------------------------------------------------------------- fitting
 
@@ -340,50 +301,15 @@ class AutoencoderClassifier(
         self : object
             The fitted classifier.
         """
-        first_pass = not (self.warm_start and hasattr(self, "module_"))
-        with _restore_state_on_failure(self):
-            self._check_params()
-            X, y = validate_data(self, X, y, dtype=[np.float64, np.float32], reset=first_pass)
-            self._check_input_range(X)
-            labeled = is_labeled(y)
-            check_classification_targets(y[labeled])
-            classes, y_index = np.unique(y[labeled], return_inverse=True)
-            if len(classes) < 2:
-                raise ValueError(
-                    f"{type(self).__name__} needs labeled rows of at least 2 classes; "
-                    f"got {len(classes)} class(es) among {labeled.sum()} labeled rows."
-                )
-            if not first_pass:
-                self._check_structure_unchanged("warm_start")
-                if not np.array_equal(classes, self.classes_):
-                    raise ValueError(
-                        f"warm_start=True needs the classes of the first fit, "
-                        f"{list(self.classes_)}; got {list(classes)}."
-                    )
-            self._check_augmentation()
-            if first_pass:
-                self._rng = _local_random_state(self.random_state)
-            seeds = self._rng.randint(np.iinfo(np.int32).max, size=4)
-            module, optimizer, pretrain_history, spec, history = self._train_network(
-                X, labeled, y_index, classes, first_pass, seeds
+        return self._fit(X, y)
+
+    def _check_params(self):
+        super()._check_params()
+        if (self.augment_shift or self.augment_flip) and self.image_shape is None:
+            raise ValueError(
+                "augment_shift and augment_flip move pixels, so they need image_shape, "
+                "e.g. image_shape=(28, 28)."
             )
-        self._store_fit(module, optimizer, engine.resolve_device(self.device), history, spec)
-        self.classes_ = classes
-        if spec is not None:
-            self.pretrain_loss_curve_ = pretrain_history
-        self._warn_about_stop(history.stop_reason, incremental=False)
-        return self
-
-    def _new_network(self, spec, seed, device, dtype, *, n_classes):
-        def build():
-            autoencoder = self._build_network(spec)
-            return engine.ClassifierNetwork(autoencoder, spec.n_components, n_classes)
-
-        return engine.build_seeded(build, seed=seed, device=device, dtype=dtype)
-
-    def _weight_decay(self, batch_size, n_features):
-        # MLPClassifier: (log loss summed over classes + alpha * ||W||^2) / batch_size.
-        return self.alpha / batch_size
 
     # ------------------------------------------------------------- inference
 
@@ -400,8 +326,7 @@ class AutoencoderClassifier(
         proba : ndarray of shape (n_samples, n_classes)
             Probabilities of the classes of ``classes_``, rows summing to 1.
         """
-        check_is_fitted(self)
-        X = validate_data(self, X, dtype=[np.float64, np.float32], reset=False)
+        X = self._validated(X)
         return self._map(lambda x: self.module_(x).softmax(dim=1), X)
 
     def predict_log_proba(self, X):
@@ -449,8 +374,7 @@ class AutoencoderClassifier(
         X_new : ndarray of shape (n_samples, n_components)
             The code, with the dtype of X.
         """
-        check_is_fitted(self)
-        X = validate_data(self, X, dtype=[np.float64, np.float32], reset=False)
+        X = self._validated(X)
         return self._map(self.module_.encode, X)
 
     def __sklearn_tags__(self):

@@ -215,7 +215,7 @@ warm_start : bool, default=False
 """,
     # ---------------------------------------------------------------- attributes
     "module_": """
-module_ : skae.nn.Autoencoder
+module_ : skae.nn.AutoencoderNetwork
     The trained torch network, with ``encoder`` and ``decoder`` submodules.
 """,
     "optimizer_": """

@@ -1,133 +1,152 @@
-"""How AutoencoderClassifier trains: pretraining, then fine-tuning on labeled and unlabeled rows."""
+"""How AutoencoderClassifier trains: its data, its network and its two phases."""
 
 import numpy as np
 import torch
 from sklearn.model_selection import train_test_split
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import validate_data
 
-from skae import nn as engine
-from skae._base import BaseAutoencoder
+from skae._fitted import Phase
+from skae.metrics import is_labeled
+from skae.nn import (
+    AutoencoderObjective,
+    ClassifierNetwork,
+    ClassifierObjective,
+    InMemoryBatches,
+    ReconstructionLoss,
+)
+from skae.nn._device import as_tensor
+from skae.nn._inference import INFERENCE_BATCH_SIZE
+from skae.nn._perturbations import WeakPerturbation
+from skae.nn._training import History, LabeledUnlabeledBatches
 
 
 class FineTuningMixin:
     """The training half of :class:`skae.AutoencoderClassifier`; not for direct use.
 
-    ``_train_network`` pretrains the autoencoder on every row (its own epoch
-    budget, ``pretrain_iter``), then trains encoder and head through the one
-    loop of :mod:`skae.nn`, on batches of labeled rows each paired with
-    ``unlabeled_ratio`` times as many unlabeled ones.
+    Two phases run through the fit template of :class:`skae._base.BaseAutoencoder`:
+    ``"pretraining"`` trains the autoencoder half on every row
+    (``pretrain_iter`` epochs, on the first fit only), then ``"fine-tuning"``
+    trains encoder and head on batches of labeled rows, each paired with
+    ``unlabeled_ratio`` times as many unlabeled ones when a semi-supervised
+    signal uses them.
     """
 
-    def _train_network(self, X, labeled, y_index, classes, first_pass, seeds):
-        seed_init, seed_shuffle, seed_draws, seed_split = (int(seed) for seed in seeds)
-        device = engine.resolve_device(self.device)
-        precision = engine.resolve_precision(self.precision, device)
-        dtype = precision.dtype
-        n_features = X.shape[1]
-        spec = pretrain_history = None
-        if first_pass:
-            spec = self._network_spec(n_features)
-            module = self._new_network(spec, seed_init, device, dtype, n_classes=len(classes))
-            pretrain_history = self._pretrain(
-                module, X, device, precision, seed_shuffle, seed_draws, spec.image_shape
+    _main_phase = "fine-tuning"
+
+    def _validate_training_data(self, X, y, *, reset):
+        """X, and the labeled mask, class indices and classes of y."""
+        X, y = validate_data(self, X, y, dtype=[np.float64, np.float32], reset=reset)
+        labeled = is_labeled(y)
+        check_classification_targets(y[labeled])
+        classes, y_index = np.unique(y[labeled], return_inverse=True)
+        if len(classes) < 2:
+            raise ValueError(
+                f"{type(self).__name__} needs labeled rows of at least 2 classes; "
+                f"got {len(classes)} class(es) among {labeled.sum()} labeled rows."
             )
-        X_labeled, y_labeled = X[labeled], y_index
-        X_val = y_val = None
+        if not reset and not np.array_equal(classes, self.classes_):
+            raise ValueError(
+                f"warm_start=True needs the classes of the first fit, "
+                f"{self.classes_.tolist()}; got {classes.tolist()}."
+            )
+        return X, {"labeled": labeled, "y_index": y_index, "classes": classes}
+
+    def _new_network(self, config, targets):
+        autoencoder = self._build_network(config)
+        return ClassifierNetwork(autoencoder, config.spec.n_components, len(targets["classes"]))
+
+    def _phases(self, X, targets, config, context):
+        return [
+            self._pretraining_phase(X, config, context),
+            self._fine_tuning_phase(X, targets, config, context),
+        ]
+
+    def _pretraining_phase(self, X, config, context):
+        batch_size = self._batch_size(len(X))
+        X_all = as_tensor(X, dtype=context.dtype, device="cpu") if context.first_pass else None
+        return Phase(
+            "pretraining",
+            max_iter=self.pretrain_iter if context.first_pass else 0,
+            objective=lambda generator: AutoencoderObjective(
+                ReconstructionLoss(config.loss),
+                corruption=self.corruption,
+                corruption_level=self.corruption_level,
+                generator=generator,
+                image_shape=config.spec.image_shape,
+            ),
+            batches=lambda generator: InMemoryBatches(
+                X_all,
+                batch_size,
+                shuffle=self.shuffle,
+                generator=generator,
+                device=context.device,
+                min_batch_size=context.min_batch_size,
+            ),
+            weight_decay=self._weight_decay("reconstruction", batch_size, X.shape[1]),
+            batch_size=batch_size,
+            rows_per_step=batch_size,
+            submodule="autoencoder",
+            keeps_optimizer=False,
+        )
+
+    def _fine_tuning_phase(self, X, targets, config, context):
+        X_labeled, y_labeled = X[targets["labeled"]], targets["y_index"]
+        validation_batches = None
         if self.early_stopping:
             X_labeled, X_val, y_labeled, y_val = self._validation_split_labeled(
-                X_labeled, y_labeled, seed_split
+                X_labeled, y_labeled, context.split_seed
             )
-        batch_size = self._labeled_batch_size(len(X_labeled))
-        weight_decay = self._weight_decay(batch_size, n_features)
-        if first_pass:
-            optimizer = self._make_optimizer(module, weight_decay)
-        else:
-            module, optimizer = self._copy_network(device, dtype, weight_decay)
+            validation_batches = InMemoryBatches(
+                (as_tensor(X_val, dtype=context.dtype, device="cpu"), torch.as_tensor(y_val)),
+                INFERENCE_BATCH_SIZE,
+                shuffle=False,
+                generator=None,
+                device=context.device,
+            )
+        batch_size = self._batch_size(len(X_labeled), auto=64)
         uses_unlabeled = bool(
             self.reconstruction_weight
             or self.consistency_weight
             or self.pseudo_label_threshold is not None
         )
-        X_unlabeled = X[~labeled] if uses_unlabeled else X[:0]
-        generator = torch.Generator().manual_seed(seed_shuffle)
-        batches = engine.LabeledUnlabeledBatches(
-            engine.as_tensor(X_labeled, dtype=dtype, device="cpu"),
+        X_unlabeled = X[~targets["labeled"]] if uses_unlabeled else X[:0]
+        unlabeled_batch_size = batch_size * self.unlabeled_ratio
+        tensors = (
+            as_tensor(X_labeled, dtype=context.dtype, device="cpu"),
             torch.as_tensor(y_labeled, dtype=torch.long),
-            engine.as_tensor(X_unlabeled, dtype=dtype, device="cpu"),
-            labeled_batch_size=batch_size,
-            unlabeled_batch_size=batch_size * self.unlabeled_ratio,
-            generator=generator,
-            device=device,
+            as_tensor(X_unlabeled, dtype=context.dtype, device="cpu"),
         )
-        validation_batches = None
-        if X_val is not None:
-            validation_batches = engine.InMemoryBatches(
-                (
-                    engine.as_tensor(X_val, dtype=dtype, device="cpu"),
-                    torch.as_tensor(y_val, dtype=torch.long),
-                ),
-                engine.INFERENCE_BATCH_SIZE,
-                shuffle=False,
-                generator=None,
-                device=device,
-            )
-        image_shape = spec.image_shape if first_pass else self.image_shape_
-        history = self._train(
-            module,
-            self._fine_tuning_objective(engine.make_generator(seed_draws + 1, device), image_shape),
-            optimizer,
-            batches,
-            validation_batches=validation_batches,
+        return Phase(
+            "fine-tuning",
             max_iter=self.max_iter,
-            n_features=n_features,
-            batch_size=batch_size * (1 + (self.unlabeled_ratio if uses_unlabeled else 0)),
-            precision=precision,
+            objective=lambda generator: self._fine_tuning_objective(config, generator),
+            batches=lambda generator: LabeledUnlabeledBatches(
+                *tensors,
+                labeled_batch_size=batch_size,
+                unlabeled_batch_size=unlabeled_batch_size,
+                generator=generator,
+                device=context.device,
+                min_batch_size=context.min_batch_size,
+            ),
+            weight_decay=self._weight_decay("classification", batch_size, X.shape[1]),
+            batch_size=min(batch_size, len(X_unlabeled) or batch_size),
+            rows_per_step=batch_size + (unlabeled_batch_size if len(X_unlabeled) else 0),
+            validation_batches=validation_batches,
         )
-        return module, optimizer, pretrain_history, spec, history
 
-    def _pretrain(self, module, X, device, precision, seed_shuffle, seed_draws, image_shape):
-        """Train the autoencoder half on every row; returns its loss curve."""
-        if self.pretrain_iter == 0:
-            return []
-        batch_size = self._batch_size(len(X))
-        weight_decay = BaseAutoencoder._weight_decay(self, batch_size, X.shape[1])
-        optimizer = self._make_optimizer(module.autoencoder, weight_decay)
-        objective = engine.AutoencoderObjective(
-            self._reconstruction_loss(),
-            corruption=self.corruption,
-            corruption_level=self.corruption_level,
-            generator=engine.make_generator(seed_draws, device),
-            image_shape=image_shape,
-        )
-        batches = engine.InMemoryBatches(
-            engine.as_tensor(X, dtype=precision.dtype, device="cpu"),
-            batch_size,
-            shuffle=self.shuffle,
-            generator=torch.Generator().manual_seed(seed_shuffle + 1),
-            device=device,
-        )
-        history = self._train(
-            module.autoencoder,
-            objective,
-            optimizer,
-            batches,
-            max_iter=self.pretrain_iter,
-            n_features=X.shape[1],
-            batch_size=batch_size,
-            precision=precision,
-        )
-        return history.loss_curve
-
-    def _fine_tuning_objective(self, generator, image_shape):
+    def _fine_tuning_objective(self, config, generator):
+        image_shape = config.spec.image_shape
         perturb = None
         if self.augment_shift or self.augment_flip or self.augment_noise:
-            perturb = engine.WeakPerturbation(
+            perturb = WeakPerturbation(
                 image_shape,
                 max_shift=self.augment_shift,
                 flip=self.augment_flip,
                 noise=self.augment_noise,
             )
-        return engine.ClassifierObjective(
-            self._reconstruction_loss(),
+        return ClassifierObjective(
+            ReconstructionLoss(config.loss),
             reconstruction_weight=self.reconstruction_weight,
             consistency_weight=self.consistency_weight,
             pseudo_label_threshold=self.pseudo_label_threshold,
@@ -137,13 +156,6 @@ class FineTuningMixin:
             generator=generator,
             image_shape=image_shape,
         )
-
-    def _check_augmentation(self):
-        if (self.augment_shift or self.augment_flip) and self.image_shape is None:
-            raise ValueError(
-                "augment_shift and augment_flip move pixels, so they need image_shape, "
-                "e.g. image_shape=(28, 28)."
-            )
 
     def _validation_split_labeled(self, X, y, seed):
         n_classes = len(np.unique(y))
@@ -157,7 +169,8 @@ class FineTuningMixin:
             )
         return train_test_split(X, y, test_size=n_val, stratify=y, random_state=seed)
 
-    def _labeled_batch_size(self, n_labeled):
-        if self.batch_size == "auto":
-            return min(64, n_labeled)
-        return self._batch_size(n_labeled)
+    def _store_fit(self, network, optimizer, config, device, histories, first_pass, targets):
+        super()._store_fit(network, optimizer, config, device, histories, first_pass, targets)
+        self.classes_ = targets["classes"]
+        if first_pass:
+            self.pretrain_loss_curve_ = histories.get("pretraining", History()).loss_curve

@@ -3,14 +3,16 @@
 The structural parameters (sizes, architecture, image shape) make a
 :class:`skae.nn.NetworkSpec`; the user's own encoder and decoder come with
 ``encoder__*`` / ``decoder__*`` arguments routed the skorch way, so that
-``get_params``, ``set_params``, ``clone`` and grid searches see them; and a
-fitted network remembers the structure it was built with, so that
-``warm_start`` and ``partial_fit`` refuse a change of it.
+``get_params``, ``set_params``, ``clone`` and grid searches see them; and the
+fitted configuration remembers the structure the network was built with, so
+that ``warm_start`` and ``partial_fit`` refuse a change of it (which
+parameters count is the architecture record's ``structural``).
 """
+
+import difflib
 
 import torch
 
-from skae import nn as engine
 from skae._params import (
     MODULE_PREFIXES,
     STRUCTURAL_PARAMETERS,
@@ -19,19 +21,40 @@ from skae._params import (
     resolve_image_shape,
     same_value,
 )
+from skae.nn import ARCHITECTURES, NetworkSpec, build_autoencoder
 
 
 class NetworkParamsMixin:
     """The network-shaping half of :class:`skae._base.BaseAutoencoder`; not for direct use."""
 
+    def _store_params(self, arguments):
+        """Store the arguments of ``__init__`` (its ``locals()``), unchanged.
+
+        Every signature parameter becomes the attribute of its name, as in
+        scikit-learn's estimators; the extra keyword arguments go to
+        :meth:`_set_module_params`.
+        """
+        for name in self._get_param_names():
+            setattr(self, name, arguments[name])
+        self._set_module_params(arguments["module_params"])
+
     def _set_module_params(self, module_params):
         """Store the extra keyword arguments of ``__init__``, as skorch does.
 
         They live in one private dictionary, so that the public attributes of
-        an unfitted estimator are exactly its signature's parameters; they
-        are checked at ``fit``, where only ``encoder__*`` and ``decoder__*``
-        are routed anywhere.
+        an unfitted estimator are exactly its signature's parameters. Only
+        ``encoder__*`` and ``decoder__*`` are accepted: any other name is a
+        typo, refused at once with the closest parameter's name.
         """
+        for name in module_params:
+            if not name.startswith(MODULE_PREFIXES):
+                close = difflib.get_close_matches(name, self._get_param_names(), n=1)
+                hint = f" Did you mean {close[0]!r}?" if close else ""
+                raise TypeError(
+                    f"{type(self).__name__}.__init__() got an unexpected keyword argument "
+                    f"{name!r}.{hint} Besides its own parameters it takes only encoder__* "
+                    "and decoder__* arguments for the user's modules."
+                )
         self._module_kwargs = dict(module_params)
 
     def _extra_params(self):
@@ -46,12 +69,6 @@ class NetworkParamsMixin:
 
     def _check_extra_params(self):
         for name in self._extra_params():
-            if not name.startswith(MODULE_PREFIXES):
-                raise ValueError(
-                    f"{type(self).__name__} got an unknown parameter {name!r}; besides "
-                    "its own parameters it takes only encoder__* and decoder__* "
-                    "arguments for the user's modules."
-                )
             role = name.split("__")[0]
             if getattr(self, role) is None:
                 raise ValueError(
@@ -105,41 +122,42 @@ class NetworkParamsMixin:
             }
         return super().set_params(**params) if params else self
 
-    def _network_spec(self, n_features):
-        image_shape = resolve_image_shape(self.image_shape, n_features)
-        if self.corruption == "cutout" and image_shape is None:
-            raise ValueError(
-                "corruption='cutout' cuts squares out of images, so it needs image_shape, "
-                "e.g. image_shape=(28, 28)."
-            )
-        needs_shape = self.encoder is None or self.decoder is None
-        if self.architecture != "dense" and image_shape is None and needs_shape:
-            raise ValueError(
-                f"architecture={self.architecture!r} needs image_shape, e.g. "
-                "image_shape=(28, 28) for 28x28 grayscale images or (3, 32, 32) for 32x32 "
-                "colour images."
-            )
-        conv_channels = positive_sizes(self.conv_channels, "conv_channels")
-        if self.architecture != "dense" and needs_shape and not conv_channels:
-            raise ValueError("conv_channels needs at least one stage, got ().")
-        return engine.NetworkSpec(
+    def _network_config(self, n_features):
+        """The architecture, :class:`~skae.nn.NetworkSpec` and user's modules fit would build."""
+        spec = NetworkSpec(
             n_features=n_features,
             n_components=self.n_components,
-            image_shape=image_shape,
+            image_shape=resolve_image_shape(self.image_shape, n_features),
             hidden_layer_sizes=positive_sizes(self.hidden_layer_sizes, "hidden_layer_sizes"),
-            conv_channels=conv_channels,
+            conv_channels=positive_sizes(self.conv_channels, "conv_channels"),
             activation=self.activation,
         )
+        modules = [
+            (role, _qualified_name(getattr(self, role)))
+            for role in ("encoder", "decoder")
+            if getattr(self, role) is not None
+        ]
+        return {
+            "architecture": self.architecture,
+            "spec": spec,
+            "modules": tuple(modules + sorted(self._extra_params().items())),
+        }
 
-    def _build_network(self, spec):
+    def _build_network(self, config):
+        """The autoencoder of a :class:`~skae._fitted.FittedConfig`, with the user's modules.
+
+        Called at ``fit``, when the configuration has just been made from the
+        parameters, so the user's factories are the parameters' own.
+        """
+        spec = config.spec
         encoder = decoder = None
         if self.encoder is not None:
             encoder = self._module_factory("encoder", {})
         if self.decoder is not None:
             decoder = self._module_factory("decoder", {"n_components": spec.n_components})
-        return engine.build_autoencoder(
+        return build_autoencoder(
             spec,
-            self.architecture,
+            config.architecture,
             encoder=encoder,
             decoder=decoder,
             variational=self._variational,
@@ -169,11 +187,10 @@ class NetworkParamsMixin:
 
         return build
 
-    def _check_structure_unchanged(self, reason):
-        fitted = getattr(self, "_structure", None)
-        if fitted is None:  # a model pickled before skae recorded its structure
-            return
-        current = self._current_structure(self.n_features_in_)
+    def _check_structure_unchanged(self, config, reason):
+        """Raise if ``config``, what fit would build now, differs in structure from the fitted."""
+        fitted = self._config.structure(ARCHITECTURES[self._config.architecture])
+        current = config.structure(ARCHITECTURES[config.architecture])
         for name in [*STRUCTURAL_PARAMETERS, *sorted(fitted.keys() | current.keys())]:
             if not same_value(fitted.get(name, "unused"), current.get(name, "unused")):
                 how = (
@@ -188,26 +205,9 @@ class NetworkParamsMixin:
                     f"cannot change. To change it, {how}."
                 )
 
-    def _current_structure(self, n_features):
-        """The parameters that shape the network as it would be built now.
 
-        Only what a builder uses counts: the dense sizes for a dense half, the
-        conv stages and image shape for a conv half, the class and its
-        arguments for the user's own half.
-        """
-        names = {"n_components"}
-        builtin = self.encoder is None or self.decoder is None
-        if builtin:
-            names |= {"architecture", "activation"}
-            if self.architecture == "dense":
-                names.add("hidden_layer_sizes")
-            else:
-                names |= {"conv_channels", "image_shape"}
-        if self.encoder is not None:
-            names |= {"encoder", "image_shape"}
-        if self.decoder is not None:
-            names.add("decoder")
-        structure = {name: getattr(self, name) for name in names}
-        if "image_shape" in structure:
-            structure["image_shape"] = resolve_image_shape(self.image_shape, n_features)
-        return {**structure, **self._extra_params()}
+def _qualified_name(factory):
+    """``module.QualifiedName`` of a class or function: how a fitted model names it."""
+    module = getattr(factory, "__module__", None)
+    name = getattr(factory, "__qualname__", None) or type(factory).__qualname__
+    return f"{module}.{name}" if module else name

@@ -4,9 +4,9 @@ from numbers import Real
 
 from sklearn.utils._param_validation import Interval
 
-from skae import nn as engine
 from skae._base_transformer import BaseAutoencoderTransformer
 from skae._docstrings import fill_doc
+from skae.nn import AutoencoderObjective, ReconstructionLoss
 
 
 @fill_doc
@@ -170,42 +170,17 @@ class AutoencoderTransformer(BaseAutoencoderTransformer):
         warm_start=False,
         **module_params,
     ):
-        self.n_components = n_components
-        self.architecture = architecture
-        self.image_shape = image_shape
-        self.hidden_layer_sizes = hidden_layer_sizes
-        self.conv_channels = conv_channels
-        self.activation = activation
-        self.encoder = encoder
-        self.decoder = decoder
-        self.loss = loss
-        self.corruption = corruption
-        self.corruption_level = corruption_level
-        self.sparsity = sparsity
-        self.learning_rate = learning_rate
-        self.learning_rate_init = learning_rate_init
-        self.alpha = alpha
-        self.batch_size = batch_size
-        self.max_iter = max_iter
-        self.shuffle = shuffle
-        self.tol = tol
-        self.early_stopping = early_stopping
-        self.validation_fraction = validation_fraction
-        self.n_iter_no_change = n_iter_no_change
-        self.device = device
-        self.precision = precision
-        self.compile = compile
-        self.random_state = random_state
-        self.verbose = verbose
-        self.warm_start = warm_start
-        self._set_module_params(module_params)
+        self._store_params(locals())
 
-    def _objective(self, generator, image_shape=None):
-        return engine.AutoencoderObjective(
-            self._reconstruction_loss(),
-            corruption=self.corruption,
+    def _objective_weights(self):
+        return (("sparsity", float(self.sparsity)),)
+
+    def _objective(self, config, generator, *, corruption=None):
+        return AutoencoderObjective(
+            ReconstructionLoss(config.loss),
+            corruption=corruption,
             corruption_level=self.corruption_level,
-            sparsity=self.sparsity,
             generator=generator,
-            image_shape=image_shape,
+            image_shape=config.spec.image_shape,
+            **dict(config.objective),
         )

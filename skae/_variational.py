@@ -4,12 +4,12 @@ from numbers import Integral, Real
 
 import numpy as np
 from sklearn.utils._param_validation import Interval, validate_params
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted
 
-from skae import nn as engine
 from skae._base import _local_random_state
 from skae._base_transformer import BaseAutoencoderTransformer
 from skae._docstrings import fill_doc
+from skae.nn import ReconstructionLoss, VariationalObjective
 
 
 @fill_doc
@@ -96,7 +96,7 @@ class VariationalAutoencoder(BaseAutoencoderTransformer):
 
     Attributes
     ----------
-    module_ : skae.nn.VariationalAutoencoder
+    module_ : skae.nn.VariationalNetwork
         The trained torch network. Its ``encoder`` outputs
         ``2 * n_components`` columns: the posterior means, then the
         log-variances.
@@ -168,44 +168,19 @@ class VariationalAutoencoder(BaseAutoencoderTransformer):
         warm_start=False,
         **module_params,
     ):
-        self.n_components = n_components
-        self.architecture = architecture
-        self.image_shape = image_shape
-        self.hidden_layer_sizes = hidden_layer_sizes
-        self.conv_channels = conv_channels
-        self.activation = activation
-        self.encoder = encoder
-        self.decoder = decoder
-        self.loss = loss
-        self.corruption = corruption
-        self.corruption_level = corruption_level
-        self.beta = beta
-        self.learning_rate = learning_rate
-        self.learning_rate_init = learning_rate_init
-        self.alpha = alpha
-        self.batch_size = batch_size
-        self.max_iter = max_iter
-        self.shuffle = shuffle
-        self.tol = tol
-        self.early_stopping = early_stopping
-        self.validation_fraction = validation_fraction
-        self.n_iter_no_change = n_iter_no_change
-        self.device = device
-        self.precision = precision
-        self.compile = compile
-        self.random_state = random_state
-        self.verbose = verbose
-        self.warm_start = warm_start
-        self._set_module_params(module_params)
+        self._store_params(locals())
 
-    def _objective(self, generator, image_shape=None):
-        return engine.VariationalObjective(
-            self._reconstruction_loss(),
-            beta=self.beta,
-            corruption=self.corruption,
+    def _objective_weights(self):
+        return (("beta", float(self.beta)),)
+
+    def _objective(self, config, generator, *, corruption=None):
+        return VariationalObjective(
+            ReconstructionLoss(config.loss),
+            corruption=corruption,
             corruption_level=self.corruption_level,
             generator=generator,
-            image_shape=image_shape,
+            image_shape=config.spec.image_shape,
+            **dict(config.objective),
         )
 
     def posterior(self, X):
@@ -224,9 +199,7 @@ class VariationalAutoencoder(BaseAutoencoderTransformer):
         std : ndarray of shape (n_samples, n_components)
             The posterior standard deviations.
         """
-        check_is_fitted(self)
-        X = validate_data(self, X, dtype=[np.float64, np.float32], reset=False)
-        self._check_input_range(X)
+        X = self._validated(X)
         mean = self._map(self.module_.encode, X)
         log_var = self._map(lambda x: self.module_.posterior(x)[1], X)
         return mean, np.exp(0.5 * log_var)

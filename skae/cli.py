@@ -17,7 +17,8 @@ from skae.compare import (
     write_report,
 )
 from skae.datasets import DataFileError
-from skae.nn import resolve_device, resolve_precision
+from skae.nn._device import resolve_device
+from skae.nn._precision import resolve_precision
 
 DEFAULT_EPOCHS = {"digits": 200, "fashion-mnist": 30, "mnist": 30}
 

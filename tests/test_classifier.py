@@ -135,7 +135,7 @@ def test_augmentation_is_never_applied_at_predict(digits, monkeypatch):
         augment_noise=0.1, max_iter=2,
     ).fit(X, _scarce(y))  # fmt: skip
     calls = []
-    monkeypatch.setattr("skae.nn._augment.random_shift", lambda *args: calls.append(1) or args[0])
+    monkeypatch.setattr("skae.nn._perturbations.random_shift", lambda *args: calls.append(1) or args[0])
     first = clf.predict_proba(X[:30])
     assert_array_equal(clf.predict_proba(X[:30]), first)
     assert calls == []

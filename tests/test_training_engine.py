@@ -12,10 +12,20 @@ from threadpoolctl import threadpool_limits
 
 from skae import nn as engine
 
+from skae.nn._device import caller_thread_limit, forward_flops, resolve_device, thread_limit, training_threads
+
+from skae.nn._modules import build_seeded
+
+from skae.nn._perturbations import random_flip, random_shift
+
+from skae.nn._progress import EpochLogger
+
+from skae.nn._training import LEARNING_RATE_SCHEDULES, LabeledUnlabeledBatches, TrainStep, cosine_decay, evaluate
+
 
 def _toy_problem(n=64, d=6, seed=0):
     X = torch.rand(n, d, generator=torch.Generator().manual_seed(seed))
-    model = engine.build_seeded(
+    model = build_seeded(
         lambda: _dense(d, 2, (8,)),
         seed=seed,
         device="cpu",
@@ -63,7 +73,7 @@ def test_in_memory_batches_without_shuffle_keep_order():
 def test_train_step_call_updates_parameters_and_returns_detached_loss():
     X, model, optimizer = _toy_problem()
     before = [p.detach().clone() for p in model.parameters()]
-    loss = engine.TrainStep(model, _mse(), optimizer)(X[:16])
+    loss = TrainStep(model, _mse(), optimizer)(X[:16])
     assert not loss.requires_grad and loss.ndim == 0
     assert all(not torch.equal(a, b) for a, b in zip(before, model.parameters(), strict=True))
 
@@ -89,7 +99,7 @@ def test_fit_loop_follows_the_learning_rate_schedule_from_the_initial_rates():
     X, model, optimizer = _toy_problem()
     optimizer.add_param_group({"params": [], "lr": 0.5})
     seen = []
-    record = engine.EpochLogger(verbose=0, max_iter=4)
+    record = EpochLogger(verbose=0, max_iter=4)
     record.epoch_begin = lambda epoch, n: seen.append([g["lr"] for g in optimizer.param_groups])
     engine.fit_loop(
         model,
@@ -100,7 +110,7 @@ def test_fit_loop_follows_the_learning_rate_schedule_from_the_initial_rates():
         tol=0.0,
         n_iter_no_change=100,
         logger=record,
-        learning_rate_schedule=engine.cosine_decay,
+        learning_rate_schedule=cosine_decay,
     )
     initial = [seen[0][0], 0.5]
     factors = [0.5 * (1 + np.cos(np.pi * epoch / 4)) for epoch in range(4)]
@@ -109,10 +119,10 @@ def test_fit_loop_follows_the_learning_rate_schedule_from_the_initial_rates():
 
 
 def test_cosine_decay_falls_from_one_towards_zero():
-    factors = [engine.cosine_decay(epoch, 10) for epoch in range(10)]
+    factors = [cosine_decay(epoch, 10) for epoch in range(10)]
     assert factors[0] == 1
     assert all(a > b > 0 for a, b in zip(factors, factors[1:], strict=False))
-    assert engine.LEARNING_RATE_SCHEDULES == {"constant": None, "cosine": engine.cosine_decay}
+    assert LEARNING_RATE_SCHEDULES == {"constant": None, "cosine": cosine_decay}
 
 
 def test_fit_loop_stops_after_n_iter_no_change_without_improvement():
@@ -137,7 +147,7 @@ def test_fit_loop_stops_after_n_iter_no_change_without_improvement():
 def test_evaluate_is_gradient_free_and_weighted_by_batch():
     X, model, _ = _toy_problem(n=10)
     objective = _mse()
-    loss = engine.evaluate(model, objective, _batches(X, batch_size=3, shuffle=False))
+    loss = evaluate(model, objective, _batches(X, batch_size=3, shuffle=False))
     with torch.no_grad():
         expected = objective(model, X).item()
     assert loss == pytest.approx(expected, rel=1e-5)
@@ -161,7 +171,7 @@ def test_build_seeded_is_a_function_of_the_seed_and_keeps_global_rng():
     state = torch.get_rng_state()
 
     def build(seed):
-        return engine.build_seeded(
+        return build_seeded(
             lambda: _dense(5, 2, (4,), "tanh"),
             seed=seed,
             device="cpu",
@@ -186,19 +196,19 @@ def test_bce_objective_maps_logits_through_sigmoid():
 
 
 def test_resolve_device():
-    assert engine.resolve_device("cpu") == torch.device("cpu")
+    assert resolve_device("cpu") == torch.device("cpu")
     expected = "cuda" if torch.cuda.is_available() else "cpu"
-    assert engine.resolve_device("auto").type == expected
+    assert resolve_device("auto").type == expected
     with pytest.raises(ValueError, match="is not supported"):
-        engine.resolve_device("meta")
+        resolve_device("meta")
 
 
 def test_small_batches_train_on_one_thread():
     small = _dense(64, 8, (32,))
     large = _dense(784, 64, (256,))
-    assert engine.training_threads(small, 64, 256, limit=2) == 1
-    assert engine.training_threads(large, 784, 256, limit=2) == 2
-    assert engine.training_threads(large, 784, 256, limit=1) == 1
+    assert training_threads(small, 64, 256, limit=2) == 1
+    assert training_threads(large, 784, 256, limit=2) == 2
+    assert training_threads(large, 784, 256, limit=1) == 1
 
 
 def test_thread_choice_counts_operations_not_parameters():
@@ -206,10 +216,10 @@ def test_thread_choice_counts_operations_not_parameters():
     spec = engine.NetworkSpec(784, 16, image_shape=(1, 28, 28), conv_channels=(32, 64))
     conv = engine.build_autoencoder(spec, "conv")
     n_parameters = sum(p.numel() for p in conv.parameters())
-    assert engine.forward_flops(conv, 784) > 4 * n_parameters
-    assert engine.training_threads(conv, 784, 64, limit=2) == 2
+    assert forward_flops(conv, 784) > 4 * n_parameters
+    assert training_threads(conv, 784, 64, limit=2) == 2
     dense = _dense(784, 16, (256,))
-    assert engine.forward_flops(dense, 784) == 2 * sum(
+    assert forward_flops(dense, 784) == 2 * sum(
         m.weight.numel() for m in dense.modules() if isinstance(m, torch.nn.Linear)
     )
 
@@ -217,8 +227,8 @@ def test_thread_choice_counts_operations_not_parameters():
 def test_thread_limit_follows_caller_and_restores():
     before = torch.get_num_threads()
     with threadpool_limits(limits=1, user_api="openmp"):
-        assert engine.caller_thread_limit() == 1
-    with engine.thread_limit(1):
+        assert caller_thread_limit() == 1
+    with thread_limit(1):
         assert torch.get_num_threads() == 1
     assert torch.get_num_threads() == before
 
@@ -240,7 +250,7 @@ def test_labeled_unlabeled_batches_pass_over_unlabeled_and_cycle_labeled():
     X_labeled = torch.arange(10, dtype=torch.float32)[:, None]
     y_labeled = torch.arange(10)
     X_unlabeled = 100 + torch.arange(25, dtype=torch.float32)[:, None]
-    batches = engine.LabeledUnlabeledBatches(
+    batches = LabeledUnlabeledBatches(
         X_labeled, y_labeled, X_unlabeled, labeled_batch_size=4, unlabeled_batch_size=8,
         generator=torch.Generator().manual_seed(0),
     )  # fmt: skip
@@ -254,7 +264,7 @@ def test_labeled_unlabeled_batches_pass_over_unlabeled_and_cycle_labeled():
 
 
 def test_labeled_unlabeled_batches_without_unlabeled_rows_pass_over_labeled():
-    batches = engine.LabeledUnlabeledBatches(
+    batches = LabeledUnlabeledBatches(
         torch.rand(10, 2), torch.zeros(10, dtype=torch.long), torch.rand(0, 2),
         labeled_batch_size=4, unlabeled_batch_size=16, generator=torch.Generator(),
     )  # fmt: skip
@@ -266,9 +276,9 @@ def test_labeled_unlabeled_batches_without_unlabeled_rows_pass_over_labeled():
 def test_random_shift_translates_with_zero_fill():
     image = torch.arange(1, 17, dtype=torch.float32).reshape(1, 16)
     generator = torch.Generator().manual_seed(0)
-    assert torch.equal(engine.random_shift(image, (1, 4, 4), 0, generator), image)
+    assert torch.equal(random_shift(image, (1, 4, 4), 0, generator), image)
     for _ in range(20):
-        shifted = engine.random_shift(image, (1, 4, 4), 1, generator).reshape(4, 4)
+        shifted = random_shift(image, (1, 4, 4), 1, generator).reshape(4, 4)
         original = image.reshape(4, 4)
         nonzero = shifted[shifted != 0]
         # A translation keeps neighbouring differences: rows differ by 4, columns by 1.
@@ -284,7 +294,7 @@ def test_random_shift_translates_with_zero_fill():
 
 def test_random_flip_mirrors_about_half_of_the_images():
     images = torch.arange(16, dtype=torch.float32).repeat(400, 1)
-    flipped = engine.random_flip(images, (1, 4, 4), torch.Generator().manual_seed(0))
+    flipped = random_flip(images, (1, 4, 4), torch.Generator().manual_seed(0))
     mirrored = images[0].reshape(4, 4).flip(-1).flatten()
     is_mirrored = (flipped == mirrored).all(dim=1)
     is_same = (flipped == images[0]).all(dim=1)

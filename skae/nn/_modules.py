@@ -1,6 +1,6 @@
 """Networks, and the one table that maps an architecture name to its builders.
 
-Every skae network is an :class:`Autoencoder`: an ``encoder`` and a
+Every skae network is an :class:`AutoencoderNetwork`: an ``encoder`` and a
 ``decoder`` that both take and return 2-D batches ``(n_samples, n_values)``.
 Image networks unflatten and flatten inside themselves, so the rest of the
 engine (and every estimator) only ever sees the flat layout of scikit-learn.
@@ -18,16 +18,16 @@ __all__ = [
     "ACTIVATIONS",
     "ARCHITECTURES",
     "Architecture",
-    "Autoencoder",
+    "AutoencoderNetwork",
     "ClassifierNetwork",
     "NetworkSpec",
-    "VariationalAutoencoder",
+    "VariationalNetwork",
     "build_autoencoder",
     "build_seeded",
 ]
 
 
-class Autoencoder(nn.Module):
+class AutoencoderNetwork(nn.Module):
     """An encoder and a decoder; ``forward`` reconstructs its input.
 
     Parameters
@@ -54,7 +54,7 @@ class Autoencoder(nn.Module):
         return self.decoder(self.encode(x))
 
 
-class VariationalAutoencoder(Autoencoder):
+class VariationalNetwork(AutoencoderNetwork):
     """An autoencoder whose encoder outputs a Gaussian posterior over codes.
 
     The encoder's output has ``2 * n_components`` columns: the posterior
@@ -84,7 +84,7 @@ class ClassifierNetwork(nn.Module):
 
     Parameters
     ----------
-    autoencoder : Autoencoder
+    autoencoder : AutoencoderNetwork
         Its encoder makes the code the head classifies; its decoder serves
         pretraining and the reconstruction signal.
     n_components : int
@@ -233,18 +233,22 @@ def build_autoencoder(spec, architecture, *, encoder=None, decoder=None, variati
         ``(n, n_components)`` codes to ``n_features`` values per row (any
         shape; they are flattened).
     variational : bool, default=False
-        Build a :class:`VariationalAutoencoder` (an encoder with twice the
+        Build a :class:`VariationalNetwork` (an encoder with twice the
         code width, for means and log-variances).
 
     Returns
     -------
-    Autoencoder
+    AutoencoderNetwork
 
     Raises
     ------
+    TypeError
+        If the user's encoder or decoder returns something other than one
+        tensor.
     ValueError
-        If the user's encoder fails on a batch of the input's shape, or the
-        user's decoder does not produce ``n_features`` values per row.
+        If the user's encoder fails on a batch of the input's shape or does
+        not return one row per input row, or the user's decoder does not
+        produce ``n_features`` values for each row.
     """
     record = ARCHITECTURES[architecture]
     code_width = 2 * spec.n_components if variational else spec.n_components
@@ -256,45 +260,62 @@ def build_autoencoder(spec, architecture, *, encoder=None, decoder=None, variati
         decoder_module = record.decoder(spec)
     else:
         decoder_module = _wrap_user_decoder(decoder(), spec)
-    cls = VariationalAutoencoder if variational else Autoencoder
+    cls = VariationalNetwork if variational else AutoencoderNetwork
     return cls(encoder_module, decoder_module)
 
 
+# Rows in the dry run of a user's module: not 1 or 2, so that a module that
+# reduces or transposes the batch axis is caught.
+_DRY_RUN_ROWS = 3
+
+
 def _dry_run(module, shape, role):
-    """The output of ``module`` on a zero batch of ``shape``, without side effects.
+    """The output of ``module`` on a zero batch of ``shape``, flattened per row.
 
     Evaluation mode keeps batch-norm statistics untouched; the module's mode is
-    restored afterwards.
+    restored afterwards. The output must be one tensor with a row per input row.
     """
     parameter = next(module.parameters(), None)
     like = {"dtype": parameter.dtype, "device": parameter.device} if parameter is not None else {}
     was_training = module.training
     module.eval()
+    name = type(module).__name__
     try:
         with torch.no_grad():
-            return module(torch.zeros(shape, **like))
+            output = module(torch.zeros(shape, **like))
     except Exception as exc:
         raise ValueError(
-            f"The {role} failed on a batch of shape {tuple(shape)}: {exc}. Check its "
+            f"The {role} {name} failed on a batch of shape {tuple(shape)}: {exc}. Check its "
             "parameters against image_shape and n_components."
         ) from exc
     finally:
         module.train(was_training)
+    if not isinstance(output, torch.Tensor):
+        raise TypeError(
+            f"The {role} {name} returned a {type(output).__name__} for a batch of shape "
+            f"{tuple(shape)}; it must return one torch.Tensor of shape ({shape[0]}, ...)."
+        )
+    if output.ndim < 1 or output.shape[0] != shape[0]:
+        raise ValueError(
+            f"The {role} {name} returned shape {tuple(output.shape)} for a batch of shape "
+            f"{tuple(shape)}; it must return one row per input row, shape ({shape[0]}, ...)."
+        )
+    return output.reshape(shape[0], -1)
 
 
 def _wrap_user_encoder(module, spec, code_width):
     input_shape = spec.image_shape or (spec.n_features,)
-    n_outputs = _dry_run(module, (2, *input_shape), "encoder").flatten(1).shape[1]
+    n_outputs = _dry_run(module, (_DRY_RUN_ROWS, *input_shape), "encoder").shape[1]
     unflatten = nn.Unflatten(1, spec.image_shape) if spec.image_shape else nn.Identity()
     return nn.Sequential(unflatten, module, nn.Flatten(), nn.Linear(n_outputs, code_width))
 
 
 def _wrap_user_decoder(module, spec):
-    n_outputs = _dry_run(module, (2, spec.n_components), "decoder").flatten(1).shape[1]
+    n_outputs = _dry_run(module, (_DRY_RUN_ROWS, spec.n_components), "decoder").shape[1]
     if n_outputs != spec.n_features:
         raise ValueError(
-            f"The decoder outputs {n_outputs} values per sample, but X has "
-            f"{spec.n_features} features; it must reconstruct every feature."
+            f"The decoder {type(module).__name__} outputs {n_outputs} values per sample, but "
+            f"X has {spec.n_features} features; it must reconstruct every feature."
         )
     return nn.Sequential(module, nn.Flatten())
 

@@ -21,9 +21,13 @@ from skae.nn._compile import CompiledFunction
 from skae.nn._device import place_for_training
 from skae.nn._progress import EpochLogger
 
+# An epoch's loss this many times the first batch's (the untrained network's)
+# has diverged, even if finite.
+DIVERGENCE_FACTOR = 1e4
+
 
 class DivergenceError(FloatingPointError):
-    """The training loss became NaN or infinite."""
+    """The training loss became NaN or infinite, or grew by orders of magnitude."""
 
 
 class InMemoryBatches:
@@ -50,9 +54,13 @@ class InMemoryBatches:
         there when it fits, else it stays in pinned host memory, is
         gathered into a pinned buffer each epoch and each batch is copied to
         the GPU without blocking, so the copy overlaps the GPU's work.
+    min_batch_size : int, default=1
+        A last batch smaller than this joins the batch before it, so that no
+        batch is smaller (unless the data are): batch normalisation cannot
+        train on one row.
     """
 
-    def __init__(self, X, batch_size, *, shuffle, generator, device=None):
+    def __init__(self, X, batch_size, *, shuffle, generator, device=None, min_batch_size=1):
         tensors = X if isinstance(X, tuple) else (X,)
         self.device = tensors[0].device if device is None else torch.device(device)
         # Compared by type: "cuda" and "cuda:0" name the same device.
@@ -62,19 +70,28 @@ class InMemoryBatches:
         self.batch_size = batch_size
         self.shuffle = shuffle
         self.generator = generator
+        self.min_batch_size = min_batch_size
         self._streams = tensors[0].device.type != self.device.type
         self._pinned_buffers = None
 
     def __len__(self):
-        return math.ceil(batch_length(self.X) / self.batch_size)
+        return len(self._bounds())
+
+    def _bounds(self):
+        """``(start, stop)`` of each batch of an epoch."""
+        n = batch_length(self.X)
+        starts = list(range(0, n, self.batch_size))
+        if len(starts) > 1 and n - starts[-1] < self.min_batch_size:
+            starts.pop()
+        return [(start, stop) for start, stop in zip(starts, [*starts[1:], n], strict=True)]
 
     def __iter__(self):
         tensors = self.X if isinstance(self.X, tuple) else (self.X,)
         if self.shuffle:
             order = torch.randperm(len(tensors[0]), generator=self.generator)
             tensors = self._gather(tensors, order)
-        for start in range(0, len(tensors[0]), self.batch_size):
-            batch = tuple(t[start : start + self.batch_size] for t in tensors)
+        for start, stop in self._bounds():
+            batch = tuple(t[start:stop] for t in tensors)
             if self._streams:
                 batch = tuple(t.to(self.device, non_blocking=True) for t in batch)
             yield batch if isinstance(self.X, tuple) else batch[0]
@@ -113,22 +130,19 @@ class LabeledUnlabeledBatches:
         A CPU generator for the permutations.
     device : torch.device, default=None
         Where batches are used; see :class:`InMemoryBatches`.
+    min_batch_size : int, default=1
+        The smallest batch of each kind; see :class:`InMemoryBatches`.
     """
 
     def __init__(
         self, X_labeled, y_labeled, X_unlabeled, *, labeled_batch_size, unlabeled_batch_size,
-        generator, device=None,
+        generator, device=None, min_batch_size=1,
     ):  # fmt: skip
+        sizes = {"generator": generator, "device": device, "min_batch_size": min_batch_size}
         self.labeled = InMemoryBatches(
-            (X_labeled, y_labeled),
-            labeled_batch_size,
-            shuffle=True,
-            generator=generator,
-            device=device,
+            (X_labeled, y_labeled), labeled_batch_size, shuffle=True, **sizes
         )
-        self.unlabeled = InMemoryBatches(
-            X_unlabeled, unlabeled_batch_size, shuffle=True, generator=generator, device=device
-        )
+        self.unlabeled = InMemoryBatches(X_unlabeled, unlabeled_batch_size, shuffle=True, **sizes)
 
     def __len__(self):
         return len(self.unlabeled) if batch_length(self.unlabeled.X) else len(self.labeled)
@@ -234,6 +248,9 @@ class TrainStep:
     ----------
     compile_seconds : float
         Time spent compiling so far.
+    first_loss : torch.Tensor or None
+        The loss of the first batch, before any update: the reference
+        against which a divergence is measured.
     """
 
     def __init__(self, model, objective, optimizer, *, precision=None, compile=False):
@@ -242,6 +259,7 @@ class TrainStep:
         self.optimizer = optimizer
         self.precision = precision
         self._loss = CompiledFunction(self._forward) if compile else None
+        self.first_loss = None
         self._scaler = None
         if precision is not None and precision.scales_gradients:
             self._scaler = torch.amp.GradScaler(precision.device_type)
@@ -271,6 +289,8 @@ class TrainStep:
         else:
             self._scaler.step(self.optimizer)
             self._scaler.update()
+        if self.first_loss is None:
+            self.first_loss = loss.detach()
         return loss.detach()
 
 
@@ -339,14 +359,25 @@ def evaluate(model, objective, batches, precision=None):
     return loss_sum / n_seen
 
 
-def _check_finite(loss, epoch, optimizer):
-    if not math.isfinite(loss):
-        learning_rate = optimizer.param_groups[0]["lr"]
-        raise DivergenceError(
-            f"Training diverged: the loss became {loss} in epoch {epoch}. The "
-            f"learning rate ({learning_rate:g}) is probably too high; lower it "
-            "or scale the input data."
-        )
+def _check_divergence(loss, first, epoch, optimizer):
+    """Raise if ``loss`` is not finite or is ``DIVERGENCE_FACTOR`` times ``first``.
+
+    ``first`` is the loss of the first batch, the untrained network's. A
+    finite loss that climbs by orders of magnitude would otherwise stop by
+    the ``tol`` rule, as if training had converged.
+    """
+    grown = first > 0 and loss > DIVERGENCE_FACTOR * first
+    if math.isfinite(loss) and not grown:
+        return
+    if math.isfinite(loss):
+        what = f"grew to {loss:.3g}, {loss / first:.3g} times the first batch's {first:.3g},"
+    else:
+        what = f"became {loss}"
+    learning_rate = optimizer.param_groups[0]["lr"]
+    raise DivergenceError(
+        f"Training diverged: the loss {what} in epoch {epoch}. The learning rate "
+        f"({learning_rate:g}) is probably too high; lower it or scale the input data."
+    )
 
 
 def cosine_decay(epoch, max_iter):
@@ -427,7 +458,8 @@ def fit_loop(
     Raises
     ------
     DivergenceError
-        If the training loss becomes NaN or infinite.
+        If the training loss becomes NaN or infinite, or exceeds
+        ``DIVERGENCE_FACTOR`` (1e4) times the first batch's.
     """
     logger = logger or EpochLogger(verbose=0, max_iter=max_iter)
     history = History(validation_scores=[] if validation_batches is not None else None)
@@ -446,7 +478,7 @@ def fit_loop(
             compiling_before = step.compile_seconds
             logger.epoch_begin(epoch, len(train_batches))
             loss = run_single_epoch(step, train_batches, interrupt=interrupt, logger=logger)
-            _check_finite(loss, epoch, optimizer)
+            _check_divergence(loss, step.first_loss.item(), epoch, optimizer)
             history.loss_curve.append(loss)
             monitored = loss
             validation_loss = None

@@ -1,0 +1,139 @@
+"""The two records of the fit template: a training phase, and the fitted configuration.
+
+An estimator declares its training as a list of :class:`Phase` records
+(the transformers one, :class:`~skae.AutoencoderClassifier` pretraining and
+fine-tuning); :meth:`skae._base.BaseAutoencoder._fit` runs them through the
+engine's one loop. What inference and scoring need is captured at ``fit``
+in one immutable :class:`FittedConfig` of plain data (numbers, strings,
+tuples), which is what a saved model writes, so that no method reads a
+parameter changed after ``fit``.
+"""
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from skae.nn import NetworkSpec
+
+
+@dataclass(frozen=True)
+class FittedConfig:
+    """Everything a fitted estimator's inference reads besides its weights.
+
+    Attributes
+    ----------
+    architecture : str
+        The key of :data:`skae.nn.ARCHITECTURES` the network was built with.
+    spec : NetworkSpec
+        Sizes and shapes of the network.
+    modules : tuple of (str, object) pairs
+        The user's own modules, as ``("encoder", "package.Class")``, and
+        their ``encoder__*`` / ``decoder__*`` arguments; empty without them.
+    loss : str
+        The reconstruction loss, which also sets the decoder's output
+        activation and the range ``X`` must lie in.
+    objective : tuple of (str, float) pairs
+        The weights of the scoring objective, e.g. ``(("beta", 1.0),)``.
+    precision : str
+        The precision trained and inferred in.
+    compile : bool
+        Whether inference runs through :func:`torch.compile`.
+    """
+
+    architecture: str
+    spec: NetworkSpec
+    modules: tuple = ()
+    loss: str = "mse"
+    objective: tuple = ()
+    precision: str = "float32"
+    compile: bool = False
+
+    def structure(self, record):
+        """The values that shaped the network, by parameter name, for ``warm_start``'s check.
+
+        ``record`` is the :class:`skae.nn.Architecture` of ``architecture``.
+        Only what a builder used counts: the record's structural fields when
+        a built-in half was used, and the user's modules.
+        """
+        structure = {"n_components": self.spec.n_components, "image_shape": self.spec.image_shape}
+        roles = dict(self.modules)
+        if "encoder" not in roles or "decoder" not in roles:
+            structure["architecture"] = self.architecture
+            structure.update({name: getattr(self.spec, name) for name in record.structural})
+        return {**structure, **roles}
+
+
+@dataclass(frozen=True)
+class Phase:
+    """One stage of training, as an estimator declares it.
+
+    Attributes
+    ----------
+    name : str
+        Shown in warnings, e.g. ``"pretraining"``.
+    max_iter : int
+        Its epoch budget; 0 skips it.
+    objective : callable
+        ``objective(generator) -> objective`` for :func:`skae.nn.fit_loop`,
+        drawing its random numbers from ``generator``.
+    batches : callable
+        ``batches(generator) -> batch source``, shuffling with ``generator``.
+    weight_decay : float
+        Adam's ``weight_decay`` on the weights.
+    batch_size : int
+        Rows of the smallest batch kind per step, which batch normalisation
+        needs to be at least 2.
+    rows_per_step : int
+        All rows a step computes on, for the choice of threads.
+    validation_batches : object, default=None
+        Held-out batches to monitor, or None.
+    submodule : str, default=None
+        The attribute of the network this phase trains; None trains it all.
+    keeps_optimizer : bool, default=True
+        Whether its optimizer becomes ``optimizer_`` (which ``warm_start``
+        and ``partial_fit`` continue) and its history the fitted
+        ``loss_curve_``.
+    """
+
+    name: str
+    max_iter: int
+    objective: Any
+    batches: Any
+    weight_decay: float
+    batch_size: int
+    rows_per_step: int
+    validation_batches: Any = None
+    submodule: str | None = None
+    keeps_optimizer: bool = True
+
+
+@dataclass(frozen=True)
+class Seeds:
+    """The seeds of every fit: one :class:`numpy.random.SeedSequence` spawned per call.
+
+    ``entropy`` comes from ``random_state`` at the first fit; call ``k``
+    (counted by ``n_calls``, so that ``partial_fit`` and ``warm_start`` draw
+    new numbers) uses the child with spawn key ``(k,)``. Plain data, so that
+    it pickles and saves.
+    """
+
+    entropy: int
+    n_calls: int = 0
+
+    @classmethod
+    def from_random_state(cls, random_state):
+        """Seeds from an int, a RandomState (advanced once) or None (fresh OS entropy)."""
+        if random_state is None:
+            return cls(int(np.random.SeedSequence().entropy))
+        if isinstance(random_state, np.random.RandomState):
+            return cls(int(random_state.randint(np.iinfo(np.int32).max)))
+        return cls(int(random_state))
+
+    def sequence(self):
+        """The :class:`~numpy.random.SeedSequence` of call ``n_calls``."""
+        return np.random.SeedSequence(self.entropy, spawn_key=(self.n_calls,))
+
+    def advanced(self):
+        """The seeds of the call after this one."""
+        return Seeds(self.entropy, self.n_calls + 1)
