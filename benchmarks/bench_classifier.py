@@ -14,7 +14,7 @@ model). Rows (``--rows`` picks some):
   shifts and flips only;
 - ``finetuned+reconstruction``, ``+consistency``, ``+pseudo-labels``: one
   semi-supervised signal each;
-- ``finetuned+recipe``: the documented recipe (``skae.compare.FINETUNE_RECIPE``);
+- ``finetuned+recipe``: the recipe of ``skae compare`` (``FINETUNE_RECIPE``);
 - ``vgg+recipe``: the same signals on the VGG-style network with a cosine
   learning-rate schedule, in bfloat16 (``VGG_RECIPE``; its own epoch budget).
 
@@ -51,7 +51,8 @@ from skae import (
     AutoencoderTransformer,
     PretrainedClassifier,
 )
-from skae.compare import FINETUNE_RECIPE, load_comparison_data
+from skae.compare import load_comparison_data
+from skae.compare._pipelines import FINETUNE_RECIPE
 
 IMAGES = dict(architecture="conv", image_shape=(28, 28), loss="bce", n_components=64)
 SHIFTS = dict(augment_shift=2, augment_flip=True)

@@ -28,7 +28,8 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.svm import SVC
 
-from skae.compare import choose_scaling, load_comparison_data, make_reducer
+from skae.compare import load_comparison_data, make_reducer
+from skae.compare._pipelines import choose_scaling
 
 NOISE_LEVELS = (0.0, 0.1, 0.2)
 

@@ -24,7 +24,7 @@ of later fits', which find most graphs already compiled), the median of the
 per-round ratios to ``bare``, and the MSE on the 10,000 test images after
 training, so that speed is never bought with quality. ``--classifier`` times
 instead fine-tuning epochs of ``AutoencoderClassifier`` (conv, or with
-``--classifier vgg`` the VGG-style network; ``skae.compare.FINETUNE_RECIPE``,
+``--classifier vgg`` the VGG-style network; the recipe of ``skae compare``,
 no pretraining, 100 labels per class, the other 59,000 images unlabeled) at
 each setting, with its test accuracy, as ratios to skae's default.
 
@@ -57,7 +57,8 @@ from sklearn.exceptions import ConvergenceWarning
 from torch.nn import functional as F
 
 from skae import AutoencoderClassifier
-from skae.compare import FINETUNE_RECIPE, load_comparison_data
+from skae.compare import load_comparison_data
+from skae.compare._pipelines import FINETUNE_RECIPE
 
 SETTINGS = {
     "skae": {},

@@ -4,18 +4,12 @@ import argparse
 import contextlib
 import os
 import sys
+import tempfile
 from pathlib import Path
 
-from skae.compare import (
-    CLASSIFIERS,
-    DATASETS,
-    DEFAULT_REDUCERS,
-    REDUCERS,
-    format_table,
-    load_comparison_data,
-    run_comparison,
-    write_report,
-)
+from skae.compare import format_table, load_comparison_data, run_comparison, write_report
+from skae.compare._data import DATASETS
+from skae.compare._pipelines import CLASSIFIERS, DEFAULT_REDUCERS, REDUCERS
 from skae.datasets import DataFileError
 from skae.nn._device import resolve_device
 from skae.nn._precision import resolve_precision
@@ -50,6 +44,18 @@ def _integer(is_valid, requirement):
 _positive_int = _integer(lambda value: value >= 1, "a positive integer")
 _non_negative_int = _integer(lambda value: value >= 0, "0 or more")
 _n_jobs = _integer(lambda value: value != 0, "-1 (all cores) or a nonzero integer")
+
+
+def _add_names(parser, what, choices, default, default_text):
+    """Add the option ``--what``: one or more names from ``choices``."""
+    parser.add_argument(
+        f"--{what}",
+        nargs="+",
+        choices=choices,
+        default=list(default),
+        metavar="NAME",
+        help=f"{what}, from {{{', '.join(choices)}}} (default: {default_text})",
+    )
 
 
 def build_parser():
@@ -95,23 +101,11 @@ def build_parser():
         metavar="K",
         help="latent sizes of PCA and the autoencoder (default: 16 32)",
     )
-    compare.add_argument(
-        "--classifiers",
-        nargs="+",
-        choices=CLASSIFIERS,
-        default=list(CLASSIFIERS),
-        metavar="NAME",
-        help=f"classifiers, from {{{', '.join(CLASSIFIERS)}}} (default: all)",
-    )
-    compare.add_argument(
-        "--reducers",
-        nargs="+",
-        choices=REDUCERS,
-        default=list(DEFAULT_REDUCERS),
-        metavar="NAME",
-        help=f"reducers, from {{{', '.join(REDUCERS)}}} (default: all but "
-        "vgg-autoencoder, the most accurate on images and the slowest)",
-    )
+    _add_names(compare, "classifiers", CLASSIFIERS, CLASSIFIERS, "all")
+    _add_names(
+        compare, "reducers", REDUCERS, DEFAULT_REDUCERS,
+        "all but vgg-autoencoder, the most accurate on images and the slowest",
+    )  # fmt: skip
     compare.add_argument(
         "--device",
         default="auto",
@@ -189,17 +183,26 @@ def _fail(message):
 
 
 def _output_problem(folder):
-    """Why ``folder`` cannot receive the results, or None if it can (it need not exist yet)."""
-    if folder.exists():
-        if not folder.is_dir():
+    """Why ``folder`` cannot receive the results, or None if it can (it need not exist yet).
+
+    It tries what writing the results does: create the folder and a file in it.
+    The probe file and the folders the probe created are removed again, so that
+    a run that fails before writing its results leaves nothing behind.
+    """
+    # os.path.lexists: False, not an error, for a name too long; True for a broken link.
+    created = [path for path in (folder, *folder.parents) if not os.path.lexists(path)]
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=folder, prefix=".skae-probe-"):
+            pass
+    except OSError as exc:
+        if os.path.lexists(folder) and not os.path.isdir(folder):
             return "exists and is not a folder"
-        nearest = folder
-    else:
-        nearest = next(parent for parent in folder.absolute().parents if parent.exists())
-        if not nearest.is_dir():
-            return f"{nearest} is not a folder"
-    if not os.access(nearest, os.W_OK | os.X_OK):
-        return f"{nearest} is not writable"
+        return f"cannot create a folder and a file there ({exc.strerror or exc})"
+    finally:
+        for path in created:  # the deepest first
+            with contextlib.suppress(OSError):
+                path.rmdir()
     return None
 
 

@@ -44,6 +44,12 @@ def test_end_to_end_on_digits_writes_table_csv_json_and_plot(tmp_path, capsys):
     assert len(record["results"]) == 8
     assert (out / "results.csv").read_text().count("\n") == 9
     assert (out / "comparison.png").read_bytes().startswith(b"\x89PNG")
+    # The probe that checked --output before the fits left no file behind.
+    assert sorted(path.name for path in out.iterdir()) == [
+        "comparison.png",
+        "results.csv",
+        "results.json",
+    ]
     assert f"wrote {out / 'comparison.png'}" in captured.err
     # stdout holds the table alone: its header, a rule and one line per pipeline.
     assert len(table) == 10
@@ -120,25 +126,49 @@ def test_fashion_mnist_run(tiny_fashion_mnist, tmp_path, capsys):
 )
 def test_bad_arguments_exit_2_with_a_clear_message(args, message, capsys, tmp_path):
     with pytest.raises(SystemExit) as info:
-        run_cli(*args, "--output", str(tmp_path / "never"))
+        run_cli(*args, "--output", str(tmp_path / "never" / "deeper"))
     assert info.value.code == 2
     assert message in capsys.readouterr().err
+    # Checking that --output can be written leaves no folder behind.
     assert not (tmp_path / "never").exists()
 
 
 def test_an_unwritable_output_fails_before_any_fit(tmp_path, capsys):
     blocker = tmp_path / "a-file"
     blocker.write_text("not a folder")
+    cannot_create = "cannot create a folder and a file there"
     for output, problem in (
         (blocker, "exists and is not a folder"),
-        (blocker / "sub", "is not a folder"),
+        (blocker / "sub", f"{cannot_create} (Not a directory)"),
+        (blocker / "sub" / "deeper", f"{cannot_create} (Not a directory)"),
     ):
         with pytest.raises(SystemExit) as info:
             run_cli("--output", str(output))
         assert info.value.code == 2
         err = capsys.readouterr().err
-        assert f"--output {output}: " in err and problem in err
+        assert f"--output {output}: {problem}." in err
         assert "fitting" not in err
+
+
+def test_an_output_in_a_writable_folder_is_tried_before_any_fit(tmp_path, capsys):
+    # Both sit in a writable folder, yet neither can become one: only trying tells.
+    broken_link = tmp_path / "broken-link"
+    broken_link.symlink_to(tmp_path / "nowhere")
+    for output, problem in (
+        (broken_link, "exists and is not a folder"),
+        (tmp_path / ("x" * 300), "cannot create a folder and a file there (File name too long)"),
+    ):
+        # Quick settings: should the check miss, the run ends soon, and exits 1.
+        with pytest.raises(SystemExit) as info:
+            run_cli(
+                "--reducers", "raw", "--classifiers", "svc", "--n-train", "100",
+                "--output", str(output),
+            )  # fmt: skip
+        assert info.value.code == 2
+        err = capsys.readouterr().err
+        assert f"--output {output}: {problem}." in err
+        assert "fitting" not in err
+    assert [path.name for path in tmp_path.iterdir()] == ["broken-link"]
 
 
 def test_corrupt_data_exits_1_and_names_the_file(tiny_fashion_mnist, tmp_path, capsys):

@@ -19,6 +19,30 @@ from skae.compare import (
 )
 
 
+def test_public_names_are_the_documented_functions():
+    import skae.compare
+
+    assert skae.compare.__all__ == [
+        "ComparisonData", "environment_info", "format_table", "load_comparison_data",
+        "make_classifier", "make_reducer", "plot_results", "run_comparison", "write_report",
+    ]  # fmt: skip
+    for name in skae.compare.__all__:
+        assert callable(getattr(skae.compare, name)), name
+    # Nothing else public in the namespace: the recipe and the name lists are private.
+    public = {name for name in vars(skae.compare) if not name.startswith("_")}
+    assert public == set(skae.compare.__all__)
+    for private in ("FINETUNE_RECIPE", "MIRROR_SYMMETRIC", "REDUCERS", "choose_scaling"):
+        assert not hasattr(skae.compare, private), private
+
+
+def quiet_comparison(data, reducers, classifiers, n_components=(8,), **settings):
+    """``run_comparison`` on the CPU, without progress lines."""
+    settings = {"device": "cpu", "log": lambda line: None, **settings}
+    return run_comparison(
+        data, reducers=reducers, classifiers=classifiers, n_components=n_components, **settings
+    )
+
+
 @pytest.fixture(scope="module")
 def small_digits():
     """Digits cut to 400 training and 200 test images, all labeled."""
@@ -149,9 +173,7 @@ def test_reducers_learn_from_every_image_classifiers_from_the_labeled(monkeypatc
     monkeypatch.setattr(
         _runner, "make_reducer", lambda name, k, **_: RecordingPCA(k) if name == "pca" else None
     )
-    rows = run_comparison(
-        data, reducers=["pca"], classifiers=["svc"], n_components=[4], log=lambda line: None
-    )
+    rows = quiet_comparison(data, ["pca"], ["svc"], [4])
     assert fitted_on["reducer"] == len(data.X_train) == 1347
     assert rows[0]["n_labeled"] == 50
     assert rows[0]["n_unlabeled"] == 1297
@@ -159,15 +181,8 @@ def test_reducers_learn_from_every_image_classifiers_from_the_labeled(monkeypatc
 
 def test_run_comparison_is_reproducible(small_digits):
     def accuracies():
-        rows = run_comparison(
-            small_digits,
-            reducers=["autoencoder"],
-            classifiers=["rf"],
-            n_components=[6],
-            epochs=3,
-            device="cpu",
-            random_state=5,
-            log=lambda line: None,
+        rows = quiet_comparison(
+            small_digits, ["autoencoder"], ["rf"], [6], epochs=3, random_state=5
         )
         return [row["accuracy"] for row in rows]
 
@@ -257,15 +272,7 @@ def test_write_report_without_matplotlib_skips_only_the_plot(two_rows, tmp_path,
 
 
 def test_conv_autoencoder_reducer_reads_rows_as_images(small_digits):
-    rows = run_comparison(
-        small_digits,
-        reducers=["conv-autoencoder"],
-        classifiers=["svc"],
-        n_components=[8],
-        epochs=2,
-        device="cpu",
-        log=lambda line: None,
-    )
+    rows = quiet_comparison(small_digits, ["conv-autoencoder"], ["svc"], epochs=2)
     assert rows[0]["reducer"] == "conv-autoencoder" and rows[0]["epochs_run"] == 2
     reducer = make_reducer(
         "conv-autoencoder", 8, epochs=2, device="cpu", random_state=0, image_shape=(8, 8)
@@ -275,7 +282,7 @@ def test_conv_autoencoder_reducer_reads_rows_as_images(small_digits):
 
 
 def test_vgg_autoencoder_reducer_and_its_classifier_use_the_chosen_network(small_digits):
-    from skae.compare import DEFAULT_REDUCERS, REDUCERS, make_finetuned
+    from skae.compare._pipelines import DEFAULT_REDUCERS, REDUCERS, make_finetuned
 
     assert "vgg-autoencoder" in REDUCERS and "vgg-autoencoder" not in DEFAULT_REDUCERS
     reducer = make_reducer(
@@ -292,15 +299,8 @@ def test_vgg_autoencoder_reducer_and_its_classifier_use_the_chosen_network(small
     assert classifier.precision == "bfloat16" and classifier.image_shape == (28, 28)
     assert classifier.augment_shift == 2 and classifier.augment_flip
     assert classifier.pseudo_label_threshold == 0.95 and classifier.corruption == "cutout"
-    rows = run_comparison(
-        small_digits,
-        reducers=["vgg-autoencoder"],
-        classifiers=["svc", "finetuned"],
-        n_components=[8],
-        epochs=3,
-        finetune_epochs=5,
-        device="cpu",
-        log=lambda line: None,
+    rows = quiet_comparison(
+        small_digits, ["vgg-autoencoder"], ["svc", "finetuned"], epochs=3, finetune_epochs=5
     )
     assert [(r["reducer"], r["classifier"], r["epochs_run"]) for r in rows] == [
         ("vgg-autoencoder", "svc", 3),
@@ -322,17 +322,10 @@ def test_precision_reaches_every_autoencoder(small_digits, monkeypatch):
             return model
 
         monkeypatch.setattr(_runner, name, spy)
-    run_comparison(
-        small_digits,
-        reducers=["pca", "autoencoder"],
-        classifiers=["svc", "finetuned"],
-        n_components=[8],
-        epochs=1,
-        finetune_epochs=1,
-        device="cpu",
-        precision="bfloat16",
-        log=lambda line: None,
-    )
+    quiet_comparison(
+        small_digits, ["pca", "autoencoder"], ["svc", "finetuned"],
+        epochs=1, finetune_epochs=1, precision="bfloat16",
+    )  # fmt: skip
     assert seen == [
         ("AutoencoderTransformer", "bfloat16"),
         ("AutoencoderClassifier", "bfloat16"),
@@ -347,13 +340,7 @@ def test_scaling_is_chosen_by_cross_validation_on_labeled_rows_only(small_digits
         return True
 
     monkeypatch.setattr(_runner, "choose_scaling", spy)
-    rows = run_comparison(
-        small_digits,
-        reducers=["raw", "pca"],
-        classifiers=["svc", "rf", "logreg"],
-        n_components=[8],
-        log=lambda line: None,
-    )
+    rows = quiet_comparison(small_digits, ["raw", "pca"], ["svc", "rf", "logreg"])
     assert seen["rows"] == len(small_digits.X_labeled)  # never the test rows
     scaled = {(r["reducer"], r["classifier"]): r["scaled"] for r in rows}
     assert scaled == {
@@ -369,7 +356,7 @@ def test_scaling_is_chosen_by_cross_validation_on_labeled_rows_only(small_digits
 def test_choose_scaling_follows_what_cross_validation_prefers():
     from sklearn.svm import SVC
 
-    from skae.compare import choose_scaling
+    from skae.compare._pipelines import choose_scaling
 
     rng = np.random.default_rng(0)
     y = np.repeat([0, 1], 60)
@@ -402,15 +389,8 @@ def test_finetuned_rows_pair_with_autoencoders_and_see_unlabeled_rows(monkeypatc
         return classifier
 
     monkeypatch.setattr(_runner, "make_finetuned", spy)
-    rows = run_comparison(
-        data,
-        reducers=["raw", "pca", "conv-autoencoder"],
-        classifiers=["svc", "finetuned"],
-        n_components=[8],
-        epochs=2,
-        finetune_epochs=2,
-        device="cpu",
-        log=lambda line: None,
+    rows = quiet_comparison(
+        data, ["raw", "pca", "conv-autoencoder"], ["svc", "finetuned"], epochs=2, finetune_epochs=2
     )
     pairs = [(r["reducer"], r["classifier"]) for r in rows]
     assert pairs == [
@@ -426,7 +406,7 @@ def test_finetuned_rows_pair_with_autoencoders_and_see_unlabeled_rows(monkeypatc
 
 
 def test_make_finetuned_follows_the_reducer():
-    from skae.compare import make_finetuned
+    from skae.compare._pipelines import make_finetuned
 
     common = dict(pretrain_epochs=3, finetune_epochs=4, device="cpu", random_state=0)
     conv = make_finetuned("conv-autoencoder", 8, image_shape=(8, 8), dataset="digits", **common)
@@ -441,3 +421,21 @@ def test_make_finetuned_follows_the_reducer():
     assert dense.corruption == "masking"  # cutout needs images
     assert fashion.corruption == "cutout"
     assert make_finetuned("pca", 8, **common) is None
+
+
+def test_pipelines_ask_the_architecture_record_whether_rows_are_images(monkeypatch):
+    from dataclasses import replace
+
+    from skae.compare._pipelines import make_finetuned
+    from skae.nn import ARCHITECTURES
+
+    options = dict(device="cpu", random_state=0, image_shape=(28, 28))
+    finetuned_options = dict(pretrain_epochs=1, finetune_epochs=1, dataset="fashion-mnist")
+    assert make_reducer("autoencoder", 8, epochs=1, **options).image_shape is None
+    assert make_finetuned("autoencoder", 8, **finetuned_options, **options).augment_shift == 0
+    # Were the dense network to read images, it would be given their shape and shifts.
+    dense = replace(ARCHITECTURES["dense"], needs_image_shape=True)
+    monkeypatch.setitem(ARCHITECTURES, "dense", dense)
+    assert make_reducer("autoencoder", 8, epochs=1, **options).image_shape == (28, 28)
+    classifier = make_finetuned("autoencoder", 8, **finetuned_options, **options)
+    assert classifier.augment_shift == 2 and classifier.augment_flip

@@ -1,5 +1,6 @@
 """The Displays of skae.inspection draw what the estimators compute."""
 
+import copy
 import pathlib
 import subprocess
 import sys
@@ -394,6 +395,85 @@ def test_samples_display_errors(digits, ae, vae):
         SamplesDisplay.from_samples(X, y[:5], image_shape=DIGIT)
     with pytest.raises(ValueError, match="n_cols"):
         SamplesDisplay.from_estimator(vae, n_cols=0)
+
+
+# ------------------------------------------------------- what fit stored, and only that
+
+DRAW_IMAGES = {
+    "reconstruction": lambda est, X: ReconstructionDisplay.from_estimator(est, X, n_images=3),
+    "traversal": lambda est, X: LatentTraversalDisplay.from_estimator(est, X, n_steps=3),
+    "samples": lambda est, X: SamplesDisplay.from_estimator(est, n_samples=3, random_state=0),
+}
+
+
+@pytest.mark.parametrize("image_shape", [(4, 16), None])
+@pytest.mark.parametrize("draw", DRAW_IMAGES.values(), ids=DRAW_IMAGES.keys())
+def test_image_displays_use_the_fitted_image_shape_after_set_params(digits, vae, draw, image_shape):
+    X, _ = digits
+    est = copy.deepcopy(vae)  # a transformer that also samples
+    est.set_params(image_shape=image_shape)  # not refitted: image_shape_ is still (1, 8, 8)
+    disp = draw(est, X)
+    drawn = [image for image in disp.images_.ravel() if image is not None]
+    assert len(drawn) >= 3
+    for image in drawn:
+        assert _pixels(image).shape == DIGIT
+
+
+def test_loss_curve_display_draws_the_fitted_validation_loss_after_set_params(ae):
+    est = copy.deepcopy(ae)
+    est.set_params(early_stopping=False, max_iter=1)
+    disp = LossCurveDisplay.from_estimator(est)
+    assert_allclose(disp.validation_line_.get_ydata(), -np.asarray(ae.validation_scores_))
+    assert len(disp.line_.get_xdata()) == ae.n_iter_
+
+
+def _reads_by_displays(estimator):
+    """A copy of ``estimator`` that records the attributes skae.inspection reads on it."""
+    reads = set()
+    fitted_class = type(estimator)
+
+    class Recording(fitted_class):
+        def __getattribute__(self, name):
+            if sys._getframe(1).f_globals.get("__name__", "").startswith("skae.inspection"):
+                reads.add(name)
+            return super().__getattribute__(name)
+
+    Recording.__name__ = Recording.__qualname__ = fitted_class.__name__
+    recording = copy.deepcopy(estimator)
+    recording.__class__ = Recording
+    return recording, reads
+
+
+@pytest.mark.parametrize(
+    "draw, expected",
+    [
+        (lambda est, X, y: ReconstructionDisplay.from_estimator(est, X), {"image_shape_"}),
+        (lambda est, X, y: LatentSpaceDisplay.from_estimator(est, X, y), {"transform"}),
+        (lambda est, X, y: LatentTraversalDisplay.from_estimator(est, X), {"inverse_transform"}),
+        (lambda est, X, y: LossCurveDisplay.from_estimator(est), {"validation_scores_"}),
+        (lambda est, X, y: SamplesDisplay.from_estimator(est), {"sample", "image_shape_"}),
+    ],
+    ids=["reconstruction", "latent-space", "traversal", "loss-curve", "samples"],
+)
+def test_displays_read_only_fitted_attributes_and_public_methods(digits, vae, draw, expected):
+    X, y = digits
+    est, reads = _reads_by_displays(vae)
+    draw(est, X, y)
+    assert expected <= reads  # the recording sees what the Display reads
+    public = {name for name in reads if not name.startswith("__")}
+    fitted = {name for name in public if name.endswith("_") and not name.startswith("_")}
+    methods = {"transform", "inverse_transform", "sample"}
+    assert public - fitted - methods == set()
+
+
+def test_an_image_display_with_no_images_raises():
+    empty = np.empty((0, 64))
+    with pytest.raises(ValueError, match="ReconstructionDisplay has no images to draw"):
+        ReconstructionDisplay(empty, empty, image_shape=DIGIT).plot()
+    with pytest.raises(ValueError, match="LatentTraversalDisplay has no images to draw"):
+        LatentTraversalDisplay(
+            np.empty((0, 3, 64)), dimensions=[], values=np.empty((0, 3)), image_shape=DIGIT
+        ).plot()
 
 
 # ---------------------------------------------------------------- without matplotlib

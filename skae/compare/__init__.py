@@ -5,33 +5,17 @@ reducer x classifier pipeline, ``format_table`` and ``write_report`` show and
 save the results.
 """
 
-from skae.compare._data import DATASETS, ComparisonData, load_comparison_data
-from skae.compare._pipelines import (
-    CLASSIFIERS,
-    DEFAULT_REDUCERS,
-    FINETUNE_RECIPE,
-    REDUCERS,
-    choose_scaling,
-    make_classifier,
-    make_finetuned,
-    make_reducer,
-)
+from skae.compare._data import ComparisonData, load_comparison_data
+from skae.compare._pipelines import make_classifier, make_reducer
 from skae.compare._report import environment_info, format_table, plot_results, write_report
 from skae.compare._runner import run_comparison
 
 __all__ = [
-    "CLASSIFIERS",
-    "DATASETS",
-    "DEFAULT_REDUCERS",
-    "FINETUNE_RECIPE",
-    "REDUCERS",
     "ComparisonData",
-    "choose_scaling",
     "environment_info",
     "format_table",
     "load_comparison_data",
     "make_classifier",
-    "make_finetuned",
     "make_reducer",
     "plot_results",
     "run_comparison",

@@ -36,15 +36,9 @@ class ComparisonData:
 
 
 def load_comparison_data(
-    dataset="digits",
-    *,
-    n_train=None,
-    n_test=None,
-    labels_per_class=None,
-    random_state=0,
-    data_home=None,
-    download_if_missing=True,
-):
+    dataset="digits", *, n_train=None, n_test=None, labels_per_class=None, random_state=0,
+    data_home=None, download_if_missing=True,
+):  # fmt: skip
     """Load a data set, split it and pick the labeled training images.
 
     Parameters

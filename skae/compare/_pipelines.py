@@ -12,6 +12,7 @@ from sklearn.svm import SVC
 
 from skae._classifier import AutoencoderClassifier
 from skae._transformer import AutoencoderTransformer
+from skae.nn import ARCHITECTURES
 
 REDUCERS = ("raw", "pca", "autoencoder", "conv-autoencoder", "vgg-autoencoder")
 # What skae compare runs unless told: all but the VGG-style network, the most accurate
@@ -80,10 +81,15 @@ def make_reducer(
             loss="bce",
             precision=precision,
             **network,
-            # The dense network reads flat rows, the others read them as images.
-            image_shape=None if network["architecture"] == "dense" else image_shape,
+            # A network that reads flat rows (the dense one) is given no image shape.
+            image_shape=image_shape if _reads_images(network) else None,
         )
     raise ValueError(f"reducer={name!r} is not one of {REDUCERS}.")
+
+
+def _reads_images(network):
+    """Whether the architecture of ``network`` reads its rows as images."""
+    return ARCHITECTURES[network["architecture"]].needs_image_shape
 
 
 def choose_scaling(features, y, classifier, *, random_state):
@@ -148,7 +154,7 @@ def make_finetuned(
     recipe = dict(FINETUNE_RECIPE)
     if image_shape is None:  # no pixels to shift, flip or cut squares from
         recipe.update(corruption="masking", corruption_level=0.3)
-    if network["architecture"] == "dense" or image_shape is None:
+    if not _reads_images(network) or image_shape is None:
         del recipe["augment_shift"], recipe["augment_flip"]
     else:
         recipe["augment_shift"] = min(image_shape) // 14

@@ -48,14 +48,13 @@ def run_comparison(
     autoencoder reducer (none for ``"raw"`` and ``"pca"``), fitted on the same
     images and labels: it pretrains for ``epochs`` and fine-tunes for
     ``finetune_epochs``. Between a learned reducer and the SVC, a
-    :class:`~sklearn.preprocessing.StandardScaler` is used when
-    cross-validation on the labeled training rows prefers it
-    (:func:`choose_scaling`); raw pixels, which share one scale, go to the SVC
-    as they are, the random forest is indifferent to scale, and logistic
-    regression always standardizes. A pipeline's ``fit_seconds`` counts its
-    reducer's fit (shared by the classifiers that use it), the scaling choice
-    and its own classifier's fit; ``predict_seconds`` is transform plus
-    predict on the test set.
+    :class:`~sklearn.preprocessing.StandardScaler` is used when 3-fold
+    cross-validation on the labeled training rows prefers it; raw pixels,
+    which share one scale, go to the SVC as they are, the random forest is
+    indifferent to scale, and logistic regression always standardizes. A
+    pipeline's ``fit_seconds`` counts its reducer's fit (shared by the
+    classifiers that use it), the scaling choice and its own classifier's
+    fit; ``predict_seconds`` is transform plus predict on the test set.
 
     Parameters
     ----------
@@ -130,18 +129,12 @@ def run_comparison(
     jobs = [(r, k) for r in reducers for k in ((n_features,) if r == "raw" else n_components)]
     pairs = [(r, c) for r, _ in jobs for c in classifiers]
     n_pipelines = sum(c != "finetuned" or r in FINETUNED_REDUCERS for r, c in pairs)
+    # What the reducers and the fine-tuned classifiers share.
+    network_options = dict(device=device, random_state=random_state, verbose=verbose,
+                           image_shape=data.image_shape, precision=precision)  # fmt: skip
     rows = []
     for reducer_name, k in jobs:
-        reducer = make_reducer(
-            reducer_name,
-            k,
-            epochs=epochs,
-            device=device,
-            random_state=random_state,
-            verbose=verbose,
-            image_shape=data.image_shape,
-            precision=precision,
-        )
+        reducer = make_reducer(reducer_name, k, epochs=epochs, **network_options)
         reducer_seconds = 0.0
         if reducer is not None:
             log(f"fitting {reducer_name}(n_components={k}) on {len(data.X_train)} images ...")
@@ -157,8 +150,9 @@ def run_comparison(
             log(f"{step}: fitting on {len(data.X_labeled)} labeled images ...")
             start = time.perf_counter()
             if classifier_name == "finetuned":
-                pipeline = _finetuned(reducer_name, k, data, epochs, finetune_epochs, device,
-                                      precision, random_state, verbose)  # fmt: skip
+                pipeline = _finetuned(
+                    reducer_name, k, data, epochs, finetune_epochs, network_options
+                )
                 scaled = False
             else:
                 classifier = make_classifier(
@@ -214,20 +208,15 @@ def _pipeline(reducer, classifier, scaled, data):
     return PretrainedClassifier(transformer, classifier).fit(data.X_train, data.y_train)
 
 
-def _finetuned(
-    reducer_name, k, data, epochs, finetune_epochs, device, precision, random_state, verbose
-):
+def _finetuned(reducer_name, k, data, epochs, finetune_epochs, network_options):
+    """The fitted fine-tuned classifier of ``reducer_name``'s network."""
     classifier = make_finetuned(
         reducer_name,
         k,
         pretrain_epochs=epochs,
         finetune_epochs=finetune_epochs,
-        device=device,
-        random_state=random_state,
-        verbose=verbose,
-        image_shape=data.image_shape,
         dataset=data.dataset,
-        precision=precision,
+        **network_options,
     )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)

@@ -1,7 +1,9 @@
 """Fashion-MNIST and MNIST: 28x28 grey images in ten classes, stored as IDX files."""
 
 import os
+import re
 import sys
+import textwrap
 from dataclasses import dataclass
 
 import numpy as np
@@ -135,6 +137,40 @@ DATASETS = {
     ),
 }
 
+# The docstring entries both fetchers share. A line ``{{name}}`` of their
+# docstrings is replaced by the entry (the convention of skae._docstrings).
+_DOC_ENTRIES = {
+    "data_home": """
+data_home : str or path-like, default=None
+    Folder for downloaded data. By default the ``SKAE_DATA`` environment
+    variable, else ``~/skae_data``.
+""",
+    "download_if_missing": """
+download_if_missing : bool, default=True
+    If False, raise a ``FileNotFoundError`` instead of downloading a
+    missing file.
+""",
+    "return_X_y": """
+return_X_y : bool, default=False
+    If True, return ``(data, target)`` instead of a Bunch.
+""",
+    "X_y_tuple": """
+(data, target) : tuple if ``return_X_y`` is True
+    ``data`` of shape (n_samples, 784) and ``target`` of shape (n_samples,).
+""",
+}
+
+
+def _fill_doc(function):
+    """Replace each ``{{name}}`` line of ``function.__doc__`` with ``_DOC_ENTRIES[name]``."""
+
+    def entry(match):
+        return textwrap.indent(_DOC_ENTRIES[match.group(2)].strip("\n"), match.group(1))
+
+    function.__doc__ = re.sub(r"^( *)\{\{(\w+)\}\}$", entry, function.__doc__, flags=re.M)
+    return function
+
+
 _FETCH_PARAMS = {
     "data_home": [str, os.PathLike, None],
     "subset": [StrOptions({"train", "test", "all"})],
@@ -144,6 +180,7 @@ _FETCH_PARAMS = {
 
 
 @validate_params(_FETCH_PARAMS, prefer_skip_nested_validation=True)
+@_fill_doc
 def fetch_fashion_mnist(
     *, data_home=None, subset="train", download_if_missing=True, return_X_y=False
 ):
@@ -167,20 +204,15 @@ def fetch_fashion_mnist(
 
     Parameters
     ----------
-    data_home : str or path-like, default=None
-        Folder for downloaded data. By default the ``SKAE_DATA`` environment
-        variable, else ``~/skae_data``.
+    {{data_home}}
 
     subset : {"train", "test", "all"}, default="train"
         The official 60,000-image training set, the 10,000-image test set, or
         both (training images first).
 
-    download_if_missing : bool, default=True
-        If False, raise a ``FileNotFoundError`` instead of downloading a
-        missing file.
+    {{download_if_missing}}
 
-    return_X_y : bool, default=False
-        If True, return ``(data, target)`` instead of a Bunch.
+    {{return_X_y}}
 
     Returns
     -------
@@ -198,8 +230,7 @@ def fetch_fashion_mnist(
         DESCR : str
             Description of the data set.
 
-    (data, target) : tuple if ``return_X_y`` is True
-        ``data`` of shape (n_samples, 784) and ``target`` of shape (n_samples,).
+    {{X_y_tuple}}
 
     Raises
     ------
@@ -226,6 +257,7 @@ def fetch_fashion_mnist(
 
 
 @validate_params(_FETCH_PARAMS, prefer_skip_nested_validation=True)
+@_fill_doc
 def fetch_mnist(*, data_home=None, subset="train", download_if_missing=True, return_X_y=False):
     """Load the MNIST handwritten digits (classification, ten classes).
 
@@ -237,19 +269,14 @@ def fetch_mnist(*, data_home=None, subset="train", download_if_missing=True, ret
 
     Parameters
     ----------
-    data_home : str or path-like, default=None
-        Folder for downloaded data. By default the ``SKAE_DATA`` environment
-        variable, else ``~/skae_data``.
+    {{data_home}}
 
     subset : {"train", "test", "all"}, default="train"
         The 60,000-image training set, the 10,000-image test set, or both.
 
-    download_if_missing : bool, default=True
-        If False, raise a ``FileNotFoundError`` instead of downloading a
-        missing file.
+    {{download_if_missing}}
 
-    return_X_y : bool, default=False
-        If True, return ``(data, target)`` instead of a Bunch.
+    {{return_X_y}}
 
     Returns
     -------
@@ -258,8 +285,7 @@ def fetch_mnist(*, data_home=None, subset="train", download_if_missing=True, ret
         (n_samples, 28, 28), ``target`` (n_samples,) int64,
         ``target_names`` and ``DESCR``, as in :func:`fetch_fashion_mnist`.
 
-    (data, target) : tuple if ``return_X_y`` is True
-        ``data`` of shape (n_samples, 784) and ``target`` of shape (n_samples,).
+    {{X_y_tuple}}
 
     See Also
     --------

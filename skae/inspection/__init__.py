@@ -29,7 +29,14 @@ The Displays that draw a grid of images (reconstructions, traversals,
 samples) draw one axes per image and follow
 :class:`~sklearn.inspection.PartialDependenceDisplay` for ``ax``: a single
 axes is a bounding box that the grid fills (``bounding_ax_``), an array of
-axes is drawn into directly, and the axes drawn on are ``axes_``.
+axes is drawn into directly, and the axes drawn on are ``axes_``. They share
+one helper for that grid, ``skae.inspection._base.ImageGridMixin``.
+
+A Display's ``from_estimator`` reads only what ``fit`` stored: fitted
+attributes (``image_shape_``, ``loss_curve_``, ``validation_scores_``,
+``pretrain_loss_curve_``) and public methods (``transform``,
+``inverse_transform``, ``sample``), never the constructor parameters, which
+``set_params`` may have changed since.
 """
 
 from skae.inspection._latent import LatentSpaceDisplay, LatentTraversalDisplay

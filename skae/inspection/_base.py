@@ -1,8 +1,11 @@
-"""What the Displays share: the matplotlib check, image shapes, and grids of images."""
+"""What the Displays share: the matplotlib check, the checks of their arguments and of a
+fitted estimator, and the grid of images that three of them draw."""
 
 import math
+from numbers import Integral
 
 import numpy as np
+from sklearn.utils.validation import check_is_fitted, column_or_1d
 
 from skae._params import resolve_image_shape
 
@@ -35,7 +38,11 @@ def check_matplotlib_support(caller_name):
 
 
 def estimator_image_shape(estimator, image_shape, caller_name):
-    """``image_shape`` if given, else the estimator's ``image_shape_``; raise if neither."""
+    """``image_shape`` if given, else the estimator's ``image_shape_``; raise if neither.
+
+    The fitted ``image_shape_``, never the ``image_shape`` parameter, which
+    ``set_params`` may have changed since ``fit``.
+    """
     if image_shape is not None:
         return image_shape
     fitted = getattr(estimator, "image_shape_", None)
@@ -65,8 +72,14 @@ def check_image_shape(image_shape, n_features, caller_name):
     return shape
 
 
-def check_transformer(estimator, caller_name, methods=("transform", "inverse_transform")):
-    """Raise a ValueError unless the estimator has every method of ``methods``."""
+def check_fitted(estimator, caller_name, methods=()):
+    """Raise unless the estimator is fitted and has every method of ``methods``.
+
+    A Display reads only what ``fit`` stored: fitted attributes (ending in
+    ``_``) and public methods, never the live constructor parameters, which
+    ``set_params`` may have changed since.
+    """
+    check_is_fitted(estimator)
     missing = [method for method in methods if not hasattr(estimator, method)]
     if missing:
         raise ValueError(
@@ -74,6 +87,24 @@ def check_transformer(estimator, caller_name, methods=("transform", "inverse_tra
             f"AutoencoderTransformer; {type(estimator).__name__} has no "
             f"{' or '.join(missing)}."
         )
+
+
+def is_integer_in(value, low, high=None):
+    """Whether ``value`` is an integer (not a bool) in ``[low, high)``; None: no ``high``."""
+    return (
+        isinstance(value, Integral)
+        and not isinstance(value, bool)
+        and low <= value
+        and (high is None or value < high)
+    )
+
+
+def check_labels(y, n_samples, what="samples"):
+    """``y`` as a 1-D array of ``n_samples`` labels (any number if None); raise if not."""
+    y = column_or_1d(y, warn=True)
+    if n_samples is not None and len(y) != n_samples:
+        raise ValueError(f"y has {len(y)} labels, but there are {n_samples} {what}.")
+    return y
 
 
 def value_range(images, im_kw):
@@ -189,6 +220,80 @@ def draw_image(ax, image, im_kw, *, gray, vmin, vmax):
     return image
 
 
-def label_row(ax, label):
-    """A horizontal row label left of ``ax``."""
-    ax.set_ylabel(label, rotation=0, ha="right", va="center", labelpad=6)
+class ImageGridMixin:
+    """The grid of images of ReconstructionDisplay, LatentTraversalDisplay, SamplesDisplay.
+
+    :meth:`_plot_images` lays out the axes (:func:`image_grid`), draws each
+    image without ticks (:func:`draw_image`), labels the rows, titles the
+    images and sets the Display's ``images_``, ``axes_``, ``bounding_ax_``
+    and ``figure_``. A Display with this mixin stores its ``image_shape``.
+    """
+
+    def _plot_images(
+        self, rows, *, n_cols, ax, im_kw, value_rows=None, row_labels=(), titles=None, left=0.1
+    ):
+        """Draw ``rows`` as images of ``self.image_shape``, ``n_cols`` to a row; return self.
+
+        Parameters
+        ----------
+        rows : sequence of ndarray of shape (n_features,)
+            The images, one per row, in row-major order of the grid; each
+            keeps its dtype.
+
+        n_cols : int
+            Images per row of the grid (fewer if there are fewer images).
+
+        ax : matplotlib Axes or array-like of matplotlib Axes or None
+            Where to draw; see :func:`image_grid`.
+
+        im_kw : dict or None
+            Keywords passed to :meth:`matplotlib.axes.Axes.imshow`.
+
+        value_rows : ndarray, default=None
+            The values whose minimum and maximum are the gray levels of
+            every image (unless ``im_kw`` sets them); None uses ``rows``.
+
+        row_labels : sequence of str, default=()
+            Labels of the rows of the grid, from the top, left of each row.
+
+        titles : sequence, default=None
+            The title of each image; None draws no titles.
+
+        left : float, default=0.1
+            Room, in inches, left of the grid of a figure the Display makes
+            itself, for ``row_labels``.
+
+        Returns
+        -------
+        self : Display
+            The Display, with ``images_``, ``axes_``, ``bounding_ax_`` and
+            ``figure_`` set.
+        """
+        name = type(self).__name__
+        if not len(rows):
+            raise ValueError(f"{name} has no images to draw.")
+        shape = check_image_shape(self.image_shape, len(rows[0]), name)
+        vmin, vmax = value_range(rows if value_rows is None else value_rows, im_kw)
+        n_rows, n_cols = grid_shape(len(rows), n_cols)
+        titled = titles is not None
+        figure, bounding_ax, axes = image_grid(
+            ax, n_rows, n_cols, len(rows), name,
+            left=left, top=0.3 if titled else 0.1, wspace=0.05, hspace=0.35 if titled else 0.05,
+        )  # fmt: skip
+        panels = axes.reshape(-1)
+        images = np.empty(axes.shape, dtype=object)
+        for i, row in enumerate(rows):
+            image = as_image(row, shape, vmin, vmax)
+            images.flat[i] = draw_image(
+                panels[i], image, im_kw, gray=shape[0] == 1, vmin=vmin, vmax=vmax
+            )
+            if titled:
+                panels[i].set_title(str(titles[i]), fontsize="small", pad=3)
+        for i, label in enumerate(row_labels):
+            panels[i * n_cols].set_ylabel(label, rotation=0, ha="right", va="center", labelpad=6)
+
+        self.images_ = images
+        self.axes_ = axes
+        self.bounding_ax_ = bounding_ax
+        self.figure_ = figure
+        return self

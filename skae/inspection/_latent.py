@@ -1,22 +1,17 @@
 """LatentSpaceDisplay and LatentTraversalDisplay: where the code puts the data, and
 what each of its dimensions draws."""
 
-from numbers import Integral
-
 import numpy as np
 from sklearn.base import clone
-from sklearn.utils.validation import check_array, check_is_fitted, column_or_1d
+from sklearn.utils.validation import check_array
 
 from skae.inspection._base import (
-    as_image,
-    check_image_shape,
+    ImageGridMixin,
+    check_fitted,
+    check_labels,
     check_matplotlib_support,
-    check_transformer,
-    draw_image,
     estimator_image_shape,
-    image_grid,
-    label_row,
-    value_range,
+    is_integer_in,
 )
 from skae.metrics import is_labeled
 
@@ -110,7 +105,7 @@ class LatentSpaceDisplay:
         if self.y is None:
             self.scatter_ = [ax.scatter(embedding[:, 0], embedding[:, 1], **kwargs)]
         else:
-            y = _check_y(self.y, len(embedding))
+            y = check_labels(self.y, len(embedding))
             labeled = is_labeled(y)
             classes = np.unique(y[labeled])
             if len(classes) <= 10:
@@ -207,10 +202,9 @@ class LatentSpaceDisplay:
         """
         name = f"{cls.__name__}.from_estimator"
         check_matplotlib_support(name)
-        check_is_fitted(estimator)
-        check_transformer(estimator, name, methods=("transform",))
+        check_fitted(estimator, name, methods=("transform",))
         if y is not None:
-            y = _check_y(y, len(X) if hasattr(X, "__len__") else None)
+            y = check_labels(y, len(X) if hasattr(X, "__len__") else None)
         codes = check_array(estimator.transform(X), input_name="codes")
         if reducer is None:
             if codes.shape[1] < 2:
@@ -234,7 +228,7 @@ class LatentSpaceDisplay:
         return display.plot(ax=ax, scatter_kwargs=scatter_kwargs)
 
 
-class LatentTraversalDisplay:
+class LatentTraversalDisplay(ImageGridMixin):
     """What the decoder draws as one code dimension moves and the others stay.
 
     Each row starts from the same code (one sample's) and sweeps one
@@ -334,33 +328,14 @@ class LatentTraversalDisplay:
                 f"entry of dimensions per row; got images of shape {images.shape} and "
                 f"{len(dimensions)} dimensions."
             )
-        n_rows, n_steps, n_features = images.shape
-        shape = check_image_shape(self.image_shape, n_features, type(self).__name__)
-        vmin, vmax = value_range(images, im_kw)
-        figure, bounding_ax, axes = image_grid(
-            ax, n_rows, n_steps, n_rows * n_steps, type(self).__name__,
-            left=0.6, top=0.1, wspace=0.05, hspace=0.05,
-        )  # fmt: skip
-        panels = axes.ravel()
-        drawn = np.empty(axes.shape, dtype=object)
-        flat = drawn.reshape(-1)
-        for i, row in enumerate(images.reshape(-1, n_features)):
-            flat[i] = draw_image(
-                panels[i],
-                as_image(row, shape, vmin, vmax),
-                im_kw,
-                gray=shape[0] == 1,
-                vmin=vmin,
-                vmax=vmax,
-            )
-        for i, dimension in enumerate(dimensions):
-            label_row(panels[i * n_steps], f"dim {dimension}")
-
-        self.images_ = drawn
-        self.axes_ = axes
-        self.bounding_ax_ = bounding_ax
-        self.figure_ = figure
-        return self
+        return self._plot_images(
+            images.reshape(-1, images.shape[2]),
+            n_cols=images.shape[1],
+            ax=ax,
+            im_kw=im_kw,
+            row_labels=[f"dim {dimension}" for dimension in dimensions],
+            left=0.6,
+        )
 
     @classmethod
     def from_estimator(
@@ -438,19 +413,14 @@ class LatentTraversalDisplay:
         """
         name = f"{cls.__name__}.from_estimator"
         check_matplotlib_support(name)
-        check_is_fitted(estimator)
-        check_transformer(estimator, name)
+        check_fitted(estimator, name, methods=("transform", "inverse_transform"))
         image_shape = estimator_image_shape(estimator, image_shape, name)
-        if not isinstance(n_steps, Integral) or isinstance(n_steps, bool) or n_steps < 2:
+        if not is_integer_in(n_steps, 2):
             raise ValueError(f"n_steps must be an integer of at least 2, got {n_steps!r}.")
         low, high = _check_percentiles(percentiles)
         codes = check_array(estimator.transform(X), input_name="codes")
         n_samples, n_components = codes.shape
-        if (
-            not isinstance(sample_index, Integral)
-            or isinstance(sample_index, bool)
-            or not 0 <= sample_index < n_samples
-        ):
+        if not is_integer_in(sample_index, 0, n_samples):
             raise ValueError(
                 f"sample_index must be a row of X, an integer in [0, {n_samples}); "
                 f"got {sample_index!r}."
@@ -474,13 +444,6 @@ class LatentTraversalDisplay:
         return display.plot(ax=ax, im_kw=im_kw)
 
 
-def _check_y(y, n_samples):
-    y = column_or_1d(y, warn=True)
-    if n_samples is not None and len(y) != n_samples:
-        raise ValueError(f"y has {len(y)} labels, but there are {n_samples} samples.")
-    return y
-
-
 def _check_percentiles(percentiles):
     try:
         low, high = (float(p) for p in percentiles)
@@ -496,11 +459,7 @@ def _check_dimensions(dimensions, n_components):
     if dimensions.ndim != 1 or not len(dimensions):
         raise ValueError(f"dimensions must be one or more code dimensions, got {dimensions!r}.")
     for dimension in dimensions:
-        if (
-            not isinstance(dimension, Integral)
-            or isinstance(dimension, bool)
-            or not 0 <= dimension < n_components
-        ):
+        if not is_integer_in(dimension, 0, n_components):
             raise ValueError(
                 f"dimensions must be code dimensions, integers in [0, {n_components}) for "
                 f"a code of n_components={n_components}; got {dimension!r}."

@@ -1,10 +1,9 @@
 """LossCurveDisplay: the training loss of each epoch, and the validation loss."""
 
 import numpy as np
-from sklearn.utils.validation import check_is_fitted
 
 from skae._base import BaseAutoencoder
-from skae.inspection._base import check_matplotlib_support
+from skae.inspection._base import check_fitted, check_matplotlib_support
 
 
 class LossCurveDisplay:
@@ -190,7 +189,7 @@ class LossCurveDisplay:
         """
         name_ = f"{cls.__name__}.from_estimator"
         check_matplotlib_support(name_)
-        check_is_fitted(estimator)
+        check_fitted(estimator, name_)
         if getattr(estimator, "loss_curve_", None) is None:
             raise ValueError(
                 f"{name_} needs an estimator that records its loss per epoch in "

@@ -1,25 +1,20 @@
 """ReconstructionDisplay: images above their reconstructions."""
 
-from numbers import Integral
-
 import numpy as np
 from sklearn.utils import _safe_indexing
-from sklearn.utils.validation import _num_samples, check_array, check_is_fitted
+from sklearn.utils.validation import _num_samples, check_array
 
 from skae.inspection._base import (
-    as_image,
+    ImageGridMixin,
+    check_fitted,
     check_image_shape,
     check_matplotlib_support,
-    check_transformer,
-    draw_image,
     estimator_image_shape,
-    image_grid,
-    label_row,
-    value_range,
+    is_integer_in,
 )
 
 
-class ReconstructionDisplay:
+class ReconstructionDisplay(ImageGridMixin):
     """Images (top row) above their reconstructions (bottom row).
 
     It is recommended to use :meth:`from_estimator` or
@@ -113,33 +108,15 @@ class ReconstructionDisplay:
                 "originals and reconstructions must be 2-D arrays of the same shape, one "
                 f"image per row; got shapes {originals.shape} and {reconstructions.shape}."
             )
-        n_images = len(originals)
-        shape = check_image_shape(self.image_shape, originals.shape[1], type(self).__name__)
-        vmin, vmax = value_range(originals, im_kw)
-        figure, bounding_ax, axes = image_grid(
-            ax, 2, n_images, 2 * n_images, type(self).__name__,
-            left=1.2, top=0.1, wspace=0.05, hspace=0.05,
-        )  # fmt: skip
-        panels = axes.ravel()
-        images = np.empty(axes.shape, dtype=object)
-        flat = images.reshape(-1)
-        for i, row in enumerate([*originals, *reconstructions]):
-            flat[i] = draw_image(
-                panels[i],
-                as_image(row, shape, vmin, vmax),
-                im_kw,
-                gray=shape[0] == 1,
-                vmin=vmin,
-                vmax=vmax,
-            )
-        label_row(panels[0], "original")
-        label_row(panels[n_images], "reconstruction")
-
-        self.images_ = images
-        self.axes_ = axes
-        self.bounding_ax_ = bounding_ax
-        self.figure_ = figure
-        return self
+        return self._plot_images(
+            [*originals, *reconstructions],
+            n_cols=len(originals),
+            ax=ax,
+            im_kw=im_kw,
+            value_rows=originals,
+            row_labels=["original", "reconstruction"],
+            left=1.2,
+        )
 
     @classmethod
     def from_estimator(cls, estimator, X, *, n_images=8, image_shape=None, ax=None, im_kw=None):
@@ -198,8 +175,7 @@ class ReconstructionDisplay:
         """
         name = f"{cls.__name__}.from_estimator"
         check_matplotlib_support(name)
-        check_is_fitted(estimator)
-        check_transformer(estimator, name)
+        check_fitted(estimator, name, methods=("transform", "inverse_transform"))
         image_shape = estimator_image_shape(estimator, image_shape, name)
         n_images = _check_n_images(n_images)
         rows = _safe_indexing(X, np.arange(min(n_images, _num_samples(X))))
@@ -274,6 +250,6 @@ class ReconstructionDisplay:
 
 
 def _check_n_images(n_images):
-    if not isinstance(n_images, Integral) or isinstance(n_images, bool) or n_images < 1:
+    if not is_integer_in(n_images, 1):
         raise ValueError(f"n_images must be a positive integer, got {n_images!r}.")
     return int(n_images)

@@ -1,24 +1,21 @@
 """SamplesDisplay: a grid of images, such as a variational autoencoder's samples."""
 
-from numbers import Integral
-
 import numpy as np
-from sklearn.utils.validation import check_array, check_is_fitted, column_or_1d
+from sklearn.utils.validation import check_array
 
 from skae._variational import VariationalAutoencoder
 from skae.inspection._base import (
-    as_image,
+    ImageGridMixin,
+    check_fitted,
     check_image_shape,
+    check_labels,
     check_matplotlib_support,
-    draw_image,
     estimator_image_shape,
-    grid_shape,
-    image_grid,
-    value_range,
+    is_integer_in,
 )
 
 
-class SamplesDisplay:
+class SamplesDisplay(ImageGridMixin):
     """A grid of images, titled by class when labels are given.
 
     It is recommended to use :meth:`from_estimator` (new samples of a
@@ -111,39 +108,12 @@ class SamplesDisplay:
             raise ValueError(
                 f"samples must be a 2-D array with one image per row, got shape {samples.shape}."
             )
-        if not isinstance(n_cols, Integral) or isinstance(n_cols, bool) or n_cols < 1:
+        if not is_integer_in(n_cols, 1):
             raise ValueError(f"n_cols must be a positive integer, got {n_cols!r}.")
         labels = None
         if self.labels is not None:
-            labels = _check_labels(self.labels, len(samples))
-        shape = check_image_shape(self.image_shape, samples.shape[1], type(self).__name__)
-        vmin, vmax = value_range(samples, im_kw)
-        n_rows, n_cols = grid_shape(len(samples), n_cols)
-        titled = labels is not None
-        figure, bounding_ax, axes = image_grid(
-            ax, n_rows, n_cols, len(samples), type(self).__name__,
-            left=0.1, top=0.3 if titled else 0.1, wspace=0.05, hspace=0.35 if titled else 0.05,
-        )  # fmt: skip
-        panels = axes.reshape(-1)
-        images = np.empty(axes.shape, dtype=object)
-        flat = images.reshape(-1)
-        for i, row in enumerate(samples):
-            flat[i] = draw_image(
-                panels[i],
-                as_image(row, shape, vmin, vmax),
-                im_kw,
-                gray=shape[0] == 1,
-                vmin=vmin,
-                vmax=vmax,
-            )
-            if titled:
-                panels[i].set_title(str(labels[i]), fontsize="small", pad=3)
-
-        self.images_ = images
-        self.axes_ = axes
-        self.bounding_ax_ = bounding_ax
-        self.figure_ = figure
-        return self
+            labels = check_labels(self.labels, len(samples), what="images")
+        return self._plot_images(samples, n_cols=n_cols, ax=ax, im_kw=im_kw, titles=labels)
 
     @classmethod
     def from_estimator(
@@ -212,7 +182,7 @@ class SamplesDisplay:
                 "already have (say an AutoencoderAugmenter's), use "
                 f"{cls.__name__}.from_samples."
             )
-        check_is_fitted(estimator)
+        check_fitted(estimator, name, methods=("sample",))
         image_shape = estimator_image_shape(estimator, image_shape, name)
         samples = estimator.sample(n_samples, random_state=random_state)
         return cls.from_samples(
@@ -281,19 +251,12 @@ class SamplesDisplay:
         check_matplotlib_support(f"{cls.__name__}.from_samples")
         X = check_array(X, input_name="X", dtype=[np.float64, np.float32])
         if y is not None:
-            y = _check_labels(y, len(X))
+            y = check_labels(y, len(X), what="images")
         if n_images is not None:
-            if not isinstance(n_images, Integral) or isinstance(n_images, bool) or n_images < 1:
+            if not is_integer_in(n_images, 1):
                 raise ValueError(f"n_images must be a positive integer or None, got {n_images!r}.")
             X = X[:n_images]
             y = None if y is None else y[:n_images]
         check_image_shape(image_shape, X.shape[1], cls.__name__)
         display = cls(X, image_shape=image_shape, labels=y)
         return display.plot(n_cols=n_cols, ax=ax, im_kw=im_kw)
-
-
-def _check_labels(labels, n_samples):
-    labels = column_or_1d(labels, warn=True)
-    if len(labels) != n_samples:
-        raise ValueError(f"y has {len(labels)} labels, but there are {n_samples} images.")
-    return labels
