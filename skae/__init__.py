@@ -1,6 +1,6 @@
 """skae: pretrain an autoencoder, then classify, as a scikit-learn pipeline."""
 
-from skae._augment import AugmentedClassifier, AutoencoderAugmenter
+from skae._augmenter import AugmentedClassifier, AutoencoderAugmenter
 from skae._classifier import AutoencoderClassifier
 from skae._pretrained import PretrainedClassifier
 from skae._transformer import AutoencoderTransformer

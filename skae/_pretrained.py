@@ -2,11 +2,9 @@
 
 from sklearn.base import BaseEstimator, MetaEstimatorMixin, _fit_context, clone
 from sklearn.utils._param_validation import HasMethods
-from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from skae._semi_supervised import LabeledScoreMixin, inner_classifier_has
-from skae.metrics import is_labeled
+from skae._semi_supervised import LabeledScoreMixin, check_labeled, classifier_methods
 
 
 class PretrainedClassifier(MetaEstimatorMixin, LabeledScoreMixin, BaseEstimator):
@@ -14,10 +12,14 @@ class PretrainedClassifier(MetaEstimatorMixin, LabeledScoreMixin, BaseEstimator)
 
     Semi-supervised learning for any scikit-learn classifier: ``fit(X, y)``
     fits ``transformer`` on every row of ``X`` without labels, then
-    ``classifier`` on the transformed rows whose label is not -1 (the
-    convention of :mod:`sklearn.semi_supervised`). With an autoencoder as the
-    transformer, a plain SVC, random forest or logistic regression profits
-    from images that nobody labeled.
+    ``classifier`` on the transformed rows that are labeled: a label of -1
+    (the convention of :mod:`sklearn.semi_supervised`) or ``"-1"`` marks an
+    unlabeled row, in any container (:func:`skae.metrics.is_labeled`).
+    ``predict`` and the other methods transform the rows and pass them to
+    the classifier; ``predict_proba``, ``predict_log_proba`` and
+    ``decision_function`` exist exactly when it has them. With an
+    autoencoder as the transformer, a plain SVC, random forest or logistic
+    regression profits from images that nobody labeled.
 
     Read more in the :ref:`User Guide <pretrained_classifier>`.
 
@@ -28,6 +30,8 @@ class PretrainedClassifier(MetaEstimatorMixin, LabeledScoreMixin, BaseEstimator)
         ``transform``: e.g. :class:`AutoencoderTransformer`,
         :class:`~sklearn.decomposition.PCA`, or a pipeline of them (an
         autoencoder then a :class:`~sklearn.preprocessing.StandardScaler`).
+        A clone of it is fitted; a transformer fitted beforehand is used as
+        it is only when wrapped in :class:`~sklearn.frozen.FrozenEstimator`.
 
     classifier : estimator
         Fitted on the transformed labeled rows.
@@ -95,7 +99,7 @@ class PretrainedClassifier(MetaEstimatorMixin, LabeledScoreMixin, BaseEstimator)
             Training data, labeled and unlabeled rows together.
 
         y : array-like of shape (n_samples,)
-            Class labels; -1 marks an unlabeled row.
+            Class labels; -1 or ``"-1"`` marks an unlabeled row.
 
         Returns
         -------
@@ -103,82 +107,21 @@ class PretrainedClassifier(MetaEstimatorMixin, LabeledScoreMixin, BaseEstimator)
             The fitted classifier.
         """
         X, y = validate_data(self, X, y, ensure_all_finite=False)
-        labeled = is_labeled(y)
-        if not labeled.any():
-            raise ValueError("PretrainedClassifier needs at least one labeled row (not -1).")
+        labeled = check_labeled(y, self)
         transformer = clone(self.transformer).fit(X, None)  # unsupervised: no labels
         classifier = clone(self.classifier).fit(transformer.transform(X[labeled]), y[labeled])
         self.transformer_, self.classifier_ = transformer, classifier
         self.classes_ = classifier.classes_
         return self
 
-    def _features(self, X):
+    def _classifier_input(self, X):
         check_is_fitted(self)
         X = validate_data(self, X, reset=False, ensure_all_finite=False)
         return self.transformer_.transform(X)
 
-    def predict(self, X):
-        """Predict the class of each row.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Rows to classify.
-
-        Returns
-        -------
-        y : ndarray of shape (n_samples,)
-        """
-        features = self._features(X)
-        return self.classifier_.predict(features)
-
-    @available_if(inner_classifier_has("predict_proba"))
-    def predict_proba(self, X):
-        """Class probabilities of each row, from the classifier.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Rows to classify.
-
-        Returns
-        -------
-        proba : ndarray of shape (n_samples, n_classes)
-        """
-        features = self._features(X)
-        return self.classifier_.predict_proba(features)
-
-    @available_if(inner_classifier_has("predict_log_proba"))
-    def predict_log_proba(self, X):
-        """Log of the class probabilities of each row, from the classifier.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Rows to classify.
-
-        Returns
-        -------
-        log_proba : ndarray of shape (n_samples, n_classes)
-        """
-        features = self._features(X)
-        return self.classifier_.predict_log_proba(features)
-
-    @available_if(inner_classifier_has("decision_function"))
-    def decision_function(self, X):
-        """Decision function of the classifier on each row.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Rows to classify.
-
-        Returns
-        -------
-        scores : ndarray of shape (n_samples,) or (n_samples, n_classes)
-        """
-        features = self._features(X)
-        return self.classifier_.decision_function(features)
+    predict, predict_proba, predict_log_proba, decision_function = classifier_methods(
+        "PretrainedClassifier"
+    )
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -1,61 +1,78 @@
-"""Scoring with unlabeled rows: accuracy over the rows whose label is not -1.
+"""Scoring with unlabeled rows: accuracy over the rows that carry a label.
 
 Semi-supervised data mark unlabeled rows with -1 (the convention of
-:mod:`sklearn.semi_supervised`). A cross-validation split of such data puts
-unlabeled rows into the test folds too, where plain accuracy would count
-them as errors. :func:`labeled_accuracy_score` and the scorer
+:mod:`sklearn.semi_supervised`), or with the string ``"-1"`` among string
+labels; :func:`is_labeled` states the rule. A cross-validation split of such
+data puts unlabeled rows into the test folds too, where plain accuracy would
+count them as errors. :func:`labeled_accuracy_score` and the scorer
 :data:`labeled_accuracy` leave them out.
 """
 
-from numbers import Integral
+import warnings
+from numbers import Real
 
 import numpy as np
+from sklearn.exceptions import UndefinedMetricWarning
 from sklearn.metrics import accuracy_score, make_scorer
 
 __all__ = ["is_labeled", "labeled_accuracy", "labeled_accuracy_score"]
 
 
+def _is_mark(label):
+    if isinstance(label, str | bytes):
+        return label in ("-1", b"-1")
+    return isinstance(label, Real) and label == -1
+
+
 def is_labeled(y):
-    """Mask of the rows of ``y`` whose label is not the integer -1.
+    """Mask of the rows of ``y`` that carry a label: not -1, not ``"-1"``.
+
+    One rule holds in every container a label can arrive in: a row is
+    unlabeled when its label is the number -1 (a Python or numpy integer, or
+    a float equal to -1) or the string ``"-1"``. It applies alike to numpy
+    integer, float and string arrays, object arrays, Python lists, and pandas
+    Series of object, string or categorical dtype, so integer labels and the
+    same labels read from a text file (a string column, the default of
+    pandas 3) mark the same rows. Every other value is a class label, such as
+    ``-2``, ``"-1.0"`` or ``" -1"``.
 
     Parameters
     ----------
     y : array-like of shape (n_samples,)
-        Labels; -1 (an integer, also inside an object array of strings)
-        marks an unlabeled row. A numpy string array has no unlabeled rows,
-        and may not hold the string ``"-1"``.
+        Labels; -1 or ``"-1"`` marks an unlabeled row.
 
     Returns
     -------
     mask : ndarray of shape (n_samples,), dtype bool
+        True where the row is labeled.
 
-    Raises
-    ------
-    ValueError
-        If a numpy string array holds ``"-1"``, which looks like an
-        unlabeled mark but is not one.
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skae.metrics import is_labeled
+    >>> is_labeled([3, -1, 7])
+    array([ True, False,  True])
+    >>> is_labeled(np.array(["cat", "-1", "dog"], dtype=object))
+    array([ True, False,  True])
     """
     y = np.asarray(y)
-    if y.dtype.kind in "US":
-        if np.any(y == "-1"):
-            raise ValueError(
-                "y holds the string '-1'. Unlabeled rows carry the integer -1: with "
-                "string class labels, use an array of dtype object, as "
-                "SelfTrainingClassifier does."
-            )
-        return np.ones(len(y), dtype=bool)
+    if y.dtype.kind == "U":
+        return y != "-1"
+    if y.dtype.kind == "S":
+        return y != b"-1"
     if y.dtype.kind == "O":
-        return np.array([not (isinstance(v, Integral) and v == -1) for v in y], dtype=bool)
+        return np.fromiter((not _is_mark(label) for label in y), dtype=bool, count=len(y))
     return y != -1
 
 
 def labeled_accuracy_score(y_true, y_pred, *, sample_weight=None):
-    """Accuracy over the rows of ``y_true`` that are labeled (not -1).
+    """Accuracy over the rows of ``y_true`` that are labeled (not -1 or ``"-1"``).
 
     Parameters
     ----------
     y_true : array-like of shape (n_samples,)
-        True labels; -1 marks an unlabeled row, which is left out.
+        True labels; -1 or ``"-1"`` marks an unlabeled row (see
+        :func:`is_labeled`), which is left out.
     y_pred : array-like of shape (n_samples,)
         Predicted labels.
     sample_weight : array-like of shape (n_samples,), default=None
@@ -64,8 +81,9 @@ def labeled_accuracy_score(y_true, y_pred, *, sample_weight=None):
     Returns
     -------
     score : float
-        The fraction of labeled rows predicted correctly; NaN when no row
-        is labeled.
+        The fraction of labeled rows predicted correctly; NaN, with an
+        :class:`~sklearn.exceptions.UndefinedMetricWarning`, when no row is
+        labeled.
 
     Examples
     --------
@@ -75,6 +93,12 @@ def labeled_accuracy_score(y_true, y_pred, *, sample_weight=None):
     """
     labeled = is_labeled(y_true)
     if not labeled.any():
+        warnings.warn(
+            "labeled_accuracy_score is nan: every label of y_true is -1 or '-1' (unlabeled), "
+            "so there is no labeled row to score.",
+            UndefinedMetricWarning,
+            stacklevel=2,
+        )
         return float("nan")
     weights = None if sample_weight is None else np.asarray(sample_weight)[labeled]
     y_true, y_pred = np.asarray(y_true)[labeled], np.asarray(y_pred)[labeled]

@@ -1,17 +1,36 @@
 """Labeled synthetic samples decoded from autoencoder codes, and a classifier using them."""
 
+import warnings
 from numbers import Integral, Real
 
 import numpy as np
 from sklearn.base import BaseEstimator, MetaEstimatorMixin, _fit_context, clone
 from sklearn.exceptions import NotFittedError
+from sklearn.frozen import FrozenEstimator
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
-from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from skae._base import _local_random_state
-from skae._semi_supervised import LabeledScoreMixin, inner_classifier_has
+from skae._semi_supervised import LabeledScoreMixin, check_labeled, classifier_methods
 from skae.metrics import is_labeled
+
+
+def _warn_if_fit_is_dropped(estimator, name, owner):
+    """Warn that ``owner`` fits a clone of ``estimator`` although it is fitted (not frozen)."""
+    if isinstance(estimator, FrozenEstimator):
+        return
+    try:
+        check_is_fitted(estimator)
+    except NotFittedError:
+        return
+    warnings.warn(
+        f"The {name} given to {type(owner).__name__} is already fitted, but "
+        f"{type(owner).__name__} fits a clone of it on X, as scikit-learn meta-estimators "
+        f"do, so that fit is not used. To use the {name} as it is fitted, pass "
+        f"sklearn.frozen.FrozenEstimator({name.rsplit('__', 1)[-1]}).",
+        UserWarning,
+        stacklevel=4,  # the user's call, above fit and its _fit_context wrapper
+    )
 
 
 class AutoencoderAugmenter(BaseEstimator):
@@ -20,20 +39,27 @@ class AutoencoderAugmenter(BaseEstimator):
     ``fit_resample(X, y)`` returns ``X`` and ``y`` with new labeled rows
     appended: for every labeled row, ``n_per_sample`` codes are made near its
     code and decoded back to the input space through the autoencoder's
-    ``inverse_transform``. Unlabeled rows (label -1) pass through unchanged
-    and are never augmented. ``fit_resample`` is imbalanced-learn's sampler
-    API, so the augmenter fits into its pipelines;
-    :class:`AugmentedClassifier` uses it in plain scikit-learn ones.
+    ``inverse_transform``. Unlabeled rows (label -1 or ``"-1"``, see
+    :func:`skae.metrics.is_labeled`) pass through unchanged and are never
+    augmented. ``fit_resample`` is imbalanced-learn's sampler API, so the
+    augmenter fits into its pipelines; :class:`AugmentedClassifier` uses it
+    in plain scikit-learn ones.
 
     Read more in the :ref:`User Guide <augmentation>`.
 
     Parameters
     ----------
     autoencoder : estimator
-        An :class:`AutoencoderTransformer` or :class:`VariationalAutoencoder`.
-        If already fitted (for instance on every unlabeled image), it is used
-        as it is; otherwise a clone is fitted on the ``X`` of
-        ``fit_resample``.
+        An :class:`AutoencoderTransformer` or :class:`VariationalAutoencoder`
+        (any estimator with ``transform`` and ``inverse_transform``). As in
+        every scikit-learn meta-estimator, a clone of it is fitted on the
+        ``X`` of ``fit_resample``. To use an autoencoder already fitted (for
+        instance on every unlabeled image) as it is, pass
+        ``FrozenEstimator(autoencoder)``
+        (:class:`~sklearn.frozen.FrozenEstimator`): it is never refitted,
+        also when :class:`AugmentedClassifier`, a grid search or
+        cross-validation clone the augmenter. A fitted autoencoder that is
+        not frozen is refitted, with a warning.
 
     n_per_sample : int, default=1
         Synthetic rows per labeled row.
@@ -56,8 +82,9 @@ class AutoencoderAugmenter(BaseEstimator):
     Attributes
     ----------
     autoencoder_ : estimator
-        The autoencoder used: ``autoencoder`` itself when it was fitted,
-        else its fitted clone.
+        The autoencoder used: the fitted clone of ``autoencoder``, or
+        ``autoencoder`` itself when it is a
+        :class:`~sklearn.frozen.FrozenEstimator`.
 
     See Also
     --------
@@ -65,12 +92,15 @@ class AutoencoderAugmenter(BaseEstimator):
 
     Examples
     --------
-    >>> import numpy as np
+    An autoencoder fitted on every image, frozen, augments the first 100:
+
     >>> from sklearn.datasets import load_digits
+    >>> from sklearn.frozen import FrozenEstimator
     >>> from skae import AutoencoderAugmenter, AutoencoderTransformer
     >>> X, y = load_digits(return_X_y=True)
     >>> ae = AutoencoderTransformer(16, max_iter=5, random_state=0).fit(X / 16)
-    >>> X_aug, y_aug = AutoencoderAugmenter(ae, random_state=0).fit_resample(X[:100] / 16, y[:100])
+    >>> augmenter = AutoencoderAugmenter(FrozenEstimator(ae), random_state=0)
+    >>> X_aug, y_aug = augmenter.fit_resample(X[:100] / 16, y[:100])
     >>> X_aug.shape, y_aug.shape
     ((200, 64), (200,))
     """
@@ -100,46 +130,48 @@ class AutoencoderAugmenter(BaseEstimator):
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
-            Rows; those labeled -1 are kept but not augmented.
+            Rows; the unlabeled ones are kept but not augmented.
 
         y : array-like of shape (n_samples,)
-            Labels; -1 marks an unlabeled row.
+            Labels; -1 or ``"-1"`` marks an unlabeled row.
 
         Returns
         -------
         X_resampled : ndarray of shape (n_samples + n_new, n_features)
-            ``X`` followed by the synthetic rows.
+            ``X`` followed by the synthetic rows, in the dtype of ``X``.
 
         y_resampled : ndarray of shape (n_samples + n_new,)
             ``y`` followed by the synthetic rows' labels.
         """
         X, y = validate_data(self, X, y, dtype=[np.float64, np.float32])
-        if self.method == "posterior" and not hasattr(self.autoencoder, "sample"):
+        if self.method == "posterior" and not hasattr(self.autoencoder, "posterior"):
             raise ValueError(
-                "method='posterior' needs a VariationalAutoencoder, whose encoder gives a "
-                f"posterior; got {type(self.autoencoder).__name__}."
+                "method='posterior' needs a VariationalAutoencoder (or another autoencoder "
+                "with a posterior(X) method, giving the mean and standard deviation of each "
+                f"row's code); got {type(self.autoencoder).__name__}."
             )
-        try:
-            check_is_fitted(self.autoencoder)
-            self.autoencoder_ = self.autoencoder
-        except NotFittedError:
-            self.autoencoder_ = clone(self.autoencoder).fit(X)
-        labeled = np.flatnonzero(is_labeled(y))
+        labeled = np.flatnonzero(check_labeled(y, self))
+        _warn_if_fit_is_dropped(self.autoencoder, "autoencoder", self)
+        autoencoder = clone(self.autoencoder).fit(X, None)  # unsupervised: no labels
         rng = _local_random_state(self.random_state)
+        new_codes = self._new_codes(autoencoder, X[labeled], y[labeled], rng)
+        X_new = autoencoder.inverse_transform(new_codes.astype(X.dtype, copy=False))
+        self.autoencoder_ = autoencoder
         sources = np.repeat(labeled, self.n_per_sample)
-        codes = self.autoencoder_.transform(X[labeled])
-        new_codes = self._new_codes(X[labeled], y[labeled], codes, rng)
-        X_new = self.autoencoder_.inverse_transform(new_codes.astype(codes.dtype))
-        return np.vstack([X, X_new.astype(X.dtype)]), np.concatenate([y, y[sources]])
+        return np.vstack([X, X_new.astype(X.dtype, copy=False)]), np.concatenate([y, y[sources]])
 
-    def _new_codes(self, X, y, codes, rng):
-        index = np.repeat(np.arange(len(codes)), self.n_per_sample)
+    def _new_codes(self, autoencoder, X, y, rng):
+        """``n_per_sample`` new codes per row of ``X`` (all labeled ``y``), row by row."""
+        index = np.repeat(np.arange(len(X)), self.n_per_sample)
+        if self.method == "posterior":
+            mean, std = autoencoder.posterior(X)
+            noise = rng.standard_normal((len(index), mean.shape[1]))
+            return mean[index] + std[index] * noise
+        codes = autoencoder.transform(X)
         if self.method == "noise":
             scale = self.noise_level * codes.std(axis=0)
-            return codes[index] + scale * rng.standard_normal((len(index), codes.shape[1]))
-        if self.method == "posterior":
-            mean, std = _posterior(self.autoencoder_, X)
-            return mean[index] + std[index] * rng.standard_normal((len(index), codes.shape[1]))
+            noise = rng.standard_normal((len(index), codes.shape[1]))
+            return codes[index] + scale * noise
         partners = np.empty(len(index), dtype=int)
         for label in np.unique(y):
             rows = np.flatnonzero(y[index] == label)
@@ -149,20 +181,26 @@ class AutoencoderAugmenter(BaseEstimator):
         return codes[index] + weights * (codes[partners] - codes[index])
 
 
-def _posterior(vae, X):
-    """Posterior means and standard deviations of a fitted VariationalAutoencoder."""
-    log_variances = vae._map(lambda x: vae.module_.posterior(x)[1], X.astype(np.float32))
-    mean = vae.transform(X)
-    return mean, np.exp(0.5 * log_variances.astype(mean.dtype))
-
-
 class AugmentedClassifier(MetaEstimatorMixin, LabeledScoreMixin, BaseEstimator):
     """Train a classifier on data augmented by a sampler such as :class:`AutoencoderAugmenter`.
 
     ``fit(X, y)`` calls ``augmenter.fit_resample(X, y)`` and fits
     ``classifier`` on the labeled rows of the result; ``predict`` and the
     other methods go to the classifier on the rows as they are, so the
-    augmentation never touches prediction.
+    augmentation never touches prediction. ``predict_proba``,
+    ``predict_log_proba`` and ``decision_function`` exist exactly when the
+    classifier has them.
+
+    ``fit`` works on clones of ``classifier`` and ``augmenter``, and so on a
+    clone of the augmenter's autoencoder, which is fitted on ``X``: an
+    autoencoder fitted beforehand is used as it is only when wrapped in a
+    :class:`~sklearn.frozen.FrozenEstimator`, which clones to itself (so
+    also in a grid search or cross-validation). ``fit`` warns when the
+    augmenter holds a fitted estimator that is not frozen; a search or
+    cross-validation clones the whole classifier before ``fit``, so there
+    the fit is already gone and no warning can be given.
+
+    Read more in the :ref:`User Guide <augmentation>`.
 
     Parameters
     ----------
@@ -195,14 +233,19 @@ class AugmentedClassifier(MetaEstimatorMixin, LabeledScoreMixin, BaseEstimator):
 
     Examples
     --------
+    The autoencoder is fitted on every image once, and frozen so that
+    ``fit`` (and cross-validation) use it as it is:
+
     >>> from sklearn.datasets import load_digits
+    >>> from sklearn.frozen import FrozenEstimator
     >>> from sklearn.svm import SVC
     >>> from skae import AugmentedClassifier, AutoencoderAugmenter, AutoencoderTransformer
     >>> X, y = load_digits(return_X_y=True)
-    >>> augmenter = AutoencoderAugmenter(AutoencoderTransformer(16, max_iter=5, random_state=0))
-    >>> clf = AugmentedClassifier(SVC(), augmenter).fit(X / 16, y)
+    >>> ae = AutoencoderTransformer(16, max_iter=5, random_state=0).fit(X / 16)
+    >>> augmenter = AutoencoderAugmenter(FrozenEstimator(ae), random_state=0)
+    >>> clf = AugmentedClassifier(SVC(), augmenter).fit(X[:500] / 16, y[:500])
     >>> clf.n_augmented_
-    1797
+    500
     """
 
     _parameter_constraints: dict = {
@@ -224,13 +267,17 @@ class AugmentedClassifier(MetaEstimatorMixin, LabeledScoreMixin, BaseEstimator):
             Training rows.
 
         y : array-like of shape (n_samples,)
-            Labels; -1 marks an unlabeled row.
+            Labels; -1 or ``"-1"`` marks an unlabeled row.
 
         Returns
         -------
         self : object
         """
         X, y = validate_data(self, X, y)
+        check_labeled(y, self)
+        for name, value in self.augmenter.get_params(deep=False).items():
+            if hasattr(value, "fit"):
+                _warn_if_fit_is_dropped(value, f"augmenter__{name}", self)
         augmenter = clone(self.augmenter)
         X_aug, y_aug = augmenter.fit_resample(X, y)
         labeled = is_labeled(y_aug)
@@ -240,50 +287,10 @@ class AugmentedClassifier(MetaEstimatorMixin, LabeledScoreMixin, BaseEstimator):
         self.classes_ = self.classifier_.classes_
         return self
 
-    def _checked(self, X):
+    def _classifier_input(self, X):
         check_is_fitted(self)
         return validate_data(self, X, reset=False)
 
-    def predict(self, X):
-        """Predict with the classifier, on the rows as they are.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-
-        Returns
-        -------
-        y : ndarray of shape (n_samples,)
-        """
-        X = self._checked(X)
-        return self.classifier_.predict(X)
-
-    @available_if(inner_classifier_has("predict_proba"))
-    def predict_proba(self, X):
-        """Class probabilities from the classifier.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-
-        Returns
-        -------
-        proba : ndarray of shape (n_samples, n_classes)
-        """
-        X = self._checked(X)
-        return self.classifier_.predict_proba(X)
-
-    @available_if(inner_classifier_has("decision_function"))
-    def decision_function(self, X):
-        """Decision function of the classifier.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-
-        Returns
-        -------
-        scores : ndarray of shape (n_samples,) or (n_samples, n_classes)
-        """
-        X = self._checked(X)
-        return self.classifier_.decision_function(X)
+    predict, predict_proba, predict_log_proba, decision_function = classifier_methods(
+        "AugmentedClassifier"
+    )

@@ -1,0 +1,26 @@
+"""The README's Quickstart blocks run as they are written."""
+
+import contextlib
+import io
+import pathlib
+import re
+
+README = pathlib.Path(__file__).resolve().parents[1] / "README.md"
+
+
+def _quickstart_blocks():
+    section = README.read_text().split("\n## Quickstart\n", 1)[1].split("\n## ", 1)[0]
+    return re.findall(r"^```python\n(.*?)^```$", section, re.S | re.M)
+
+
+def test_semi_supervised_quickstart_runs_on_its_own():
+    (block,) = [block for block in _quickstart_blocks() if "PretrainedClassifier" in block]
+    namespace = {"__name__": "readme"}
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        exec(compile(block, str(README), "exec"), namespace)
+    y_semi = namespace["y_semi"]
+    assert (y_semi != -1).sum() == 100 and (y_semi == -1).sum() > 1000
+    assert list(namespace["clf"].classes_) == list(range(10))
+    accuracy = float(printed.getvalue().split()[-1])
+    assert 0.8 < accuracy <= 1
