@@ -114,7 +114,9 @@ def run_row(name, args, data, seed):
         model = SVC(C=10).fit(data.X_labeled, data.y_labeled)
     elif name == "augmented-svc":
         autoencoder = conv_autoencoder(args, seed).fit(data.X_train)
-        augmenter = AutoencoderAugmenter(autoencoder, n_per_sample=4, random_state=seed)
+        augmenter = AutoencoderAugmenter(
+            FrozenEstimator(autoencoder), n_per_sample=4, random_state=seed
+        )
         model = AugmentedClassifier(
             # Frozen: fitted once, on every training image, never refitted on the augmented rows.
             PretrainedClassifier(

@@ -57,8 +57,8 @@ def breakdown(est, X, repeats):
         "  validate_data (incl. finiteness check)": lambda: validate_data(
             est, X, dtype=[np.float64, np.float32], reset=False
         ),
-        f"  map_batches(encoder), INFERENCE_BATCH_SIZE={INFERENCE_BATCH_SIZE}": lambda: (
-            map_batches(encoder, X, device="cpu", dtype=dtype)
+        f"  map_batches(encoder), INFERENCE_BATCH_SIZE={INFERENCE_BATCH_SIZE}": lambda: map_batches(
+            encoder, X, device="cpu", dtype=dtype
         ),
         "bare encoder, one call": lambda: bare_transform(encoder, X),
         f"bare encoder, chunks of {INFERENCE_BATCH_SIZE}": lambda: bare_transform_chunked(

@@ -86,6 +86,13 @@ class AutoencoderAugmenter(BaseEstimator):
         ``autoencoder`` itself when it is a
         :class:`~sklearn.frozen.FrozenEstimator`.
 
+    n_features_in_ : int
+        Number of features seen during :meth:`fit_resample`.
+
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
+        Names of features seen during :meth:`fit_resample`. Defined only when
+        `X` has feature names that are all strings.
+
     See Also
     --------
     AugmentedClassifier : A classifier trained on the augmented data.
@@ -226,6 +233,10 @@ class AugmentedClassifier(MetaEstimatorMixin, LabeledScoreMixin, BaseEstimator):
 
     n_features_in_ : int
         Number of features seen during :term:`fit`.
+
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
+        Names of features seen during :term:`fit`. Defined only when `X`
+        has feature names that are all strings.
 
     See Also
     --------

@@ -206,11 +206,10 @@ class AutoencoderClassifier(
 
     Notes
     -----
-    Unlabeled rows carry the integer label -1, so integer class labels
-    cannot include -1. String labels work in an array of dtype object, with
-    the integer -1 for unlabeled rows, as in
-    :class:`~sklearn.semi_supervised.SelfTrainingClassifier`; a plain numpy
-    string array is entirely labeled, and a string ``"-1"`` is refused.
+    Unlabeled rows carry the label -1, the number or the string ``"-1"``,
+    in every container (numpy arrays of numbers or strings, object arrays,
+    lists, pandas Series of any dtype; see :func:`skae.metrics.is_labeled`),
+    so class labels cannot include -1.
 
     Examples
     --------

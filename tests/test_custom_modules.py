@@ -82,7 +82,9 @@ def test_decoder_gets_n_components_unless_given(digits):
 def test_decoder_of_wrong_width_is_a_clear_error(digits):
     X, _ = digits
     est = _vgg(decoder=MirrorDecoder, decoder__n_features=60)
-    with pytest.raises(ValueError, match="decoder MirrorDecoder outputs 60 values per sample, but X has 64"):
+    with pytest.raises(
+        ValueError, match="decoder MirrorDecoder outputs 60 values per sample, but X has 64"
+    ):
         est.fit(X)
 
 
@@ -90,7 +92,8 @@ def test_encoder_that_cannot_take_the_images_is_a_clear_error(digits):
     X, _ = digits
     colour = np.hstack([X, X, X])
     with pytest.raises(
-        ValueError, match=re.escape("encoder VGGStyleEncoder failed on a batch of shape (3, 3, 8, 8)")
+        ValueError,
+        match=re.escape("encoder VGGStyleEncoder failed on a batch of shape (3, 3, 8, 8)"),
     ):
         _vgg(image_shape=(3, 8, 8)).fit(colour)  # the backbone expects 1 channel
     assert _vgg(image_shape=(3, 8, 8), encoder__in_channels=3).fit(colour).n_features_in_ == 192

@@ -12,6 +12,7 @@ from sklearn.cluster import KMeans
 from sklearn.datasets import load_digits
 from sklearn.decomposition import PCA
 from sklearn.exceptions import ConvergenceWarning, NotFittedError
+from sklearn.frozen import FrozenEstimator
 from sklearn.neural_network import MLPRegressor
 
 from skae import (
@@ -370,7 +371,8 @@ def test_samples_display_draws_the_vae_samples(vae):
 
 def test_samples_display_titles_given_rows_by_class(digits, ae):
     X, y = digits
-    X_aug, y_aug = AutoencoderAugmenter(ae, random_state=0).fit_resample(X[:40], y[:40])
+    augmenter = AutoencoderAugmenter(FrozenEstimator(ae), random_state=0)
+    X_aug, y_aug = augmenter.fit_resample(X[:40], y[:40])
     disp = SamplesDisplay.from_samples(X_aug[40:], y_aug[40:], image_shape=DIGIT, n_images=12)
     assert disp.axes_.shape == (2, 8)
     for i in range(12):

@@ -5,8 +5,16 @@ import re
 
 import numpy as np
 import pytest
+from sklearn.linear_model import LogisticRegression
 
-from skae import AutoencoderTransformer, VariationalAutoencoder
+from skae import (
+    AugmentedClassifier,
+    AutoencoderAugmenter,
+    AutoencoderClassifier,
+    AutoencoderTransformer,
+    PretrainedClassifier,
+    VariationalAutoencoder,
+)
 from skae.inspection import (
     LatentSpaceDisplay,
     LatentTraversalDisplay,
@@ -17,7 +25,33 @@ from skae.inspection import (
 
 from ._helpers import blobs
 
-ESTIMATORS = [AutoencoderTransformer, VariationalAutoencoder]
+
+def _ae():
+    return AutoencoderTransformer(3, hidden_layer_sizes=(16,), max_iter=3, device="cpu")
+
+
+# Every public estimator, and how to fit it with every documented attribute set.
+FITTED = {
+    AutoencoderTransformer: lambda X, y: AutoencoderTransformer(
+        3, hidden_layer_sizes=(16,), max_iter=3, early_stopping=True, device="cpu"
+    ).fit(X),
+    VariationalAutoencoder: lambda X, y: VariationalAutoencoder(
+        3, hidden_layer_sizes=(16,), max_iter=3, early_stopping=True, device="cpu"
+    ).fit(X),
+    AutoencoderClassifier: lambda X, y: AutoencoderClassifier(
+        3,
+        hidden_layer_sizes=(16,),
+        pretrain_iter=2,
+        max_iter=3,
+        early_stopping=True,
+        device="cpu",
+    ).fit(X, y),  # fmt: skip
+    PretrainedClassifier: lambda X, y: PretrainedClassifier(_ae(), LogisticRegression()).fit(X, y),
+    AugmentedClassifier: lambda X, y: AugmentedClassifier(
+        LogisticRegression(), AutoencoderAugmenter(_ae())
+    ).fit(X, y),
+}
+ESTIMATORS = [*FITTED, AutoencoderAugmenter]
 
 
 def _documented(section, cls):
@@ -26,15 +60,23 @@ def _documented(section, cls):
     return {match.group(1) for match in re.finditer(r"^\**(\w+) :", body, re.M)}
 
 
-@pytest.mark.parametrize("cls", ESTIMATORS, ids=lambda cls: cls.__name__)
+@pytest.mark.parametrize("cls", FITTED, ids=lambda cls: cls.__name__)
 def test_documented_attributes_match_fitted_attributes(cls):
     pd = pytest.importorskip("pandas")
-    X, _ = blobs()
+    X, y = blobs()
     frame = pd.DataFrame(X, columns=[f"f{i}" for i in range(X.shape[1])])
-    est = cls(3, hidden_layer_sizes=(16,), max_iter=3, early_stopping=True, device="cpu")
-    est.fit(frame)
+    est = FITTED[cls](frame, y)
     fitted = {name for name in vars(est) if name.endswith("_") and not name.startswith("_")}
     assert fitted == _documented("Attributes", cls)
+
+
+def test_documented_augmenter_attributes_match_fitted_attributes():
+    pd = pytest.importorskip("pandas")
+    X, y = blobs()
+    augmenter = AutoencoderAugmenter(_ae())
+    augmenter.fit_resample(pd.DataFrame(X, columns=[f"f{i}" for i in range(X.shape[1])]), y)
+    fitted = {name for name in vars(augmenter) if name.endswith("_") and not name.startswith("_")}
+    assert fitted == _documented("Attributes", AutoencoderAugmenter)
 
 
 @pytest.mark.parametrize("cls", ESTIMATORS, ids=lambda cls: cls.__name__)

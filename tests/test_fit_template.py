@@ -336,7 +336,9 @@ def test_phases_draw_from_one_seed_sequence(digits):
     X, y = digits
     first = small(AutoencoderClassifier).fit(X[:200] / 16, y[:200])
     again = small(AutoencoderClassifier).fit(X[:200] / 16, y[:200])
-    np.testing.assert_array_equal(first.predict_proba(X[:50] / 16), again.predict_proba(X[:50] / 16))
+    np.testing.assert_array_equal(
+        first.predict_proba(X[:50] / 16), again.predict_proba(X[:50] / 16)
+    )
     other = small(AutoencoderClassifier, random_state=1).fit(X[:200] / 16, y[:200])
     assert not np.array_equal(first.pretrain_loss_curve_, other.pretrain_loss_curve_)
 

@@ -11,16 +11,23 @@ from numpy.testing import assert_allclose
 from threadpoolctl import threadpool_limits
 
 from skae import nn as engine
-
-from skae.nn._device import caller_thread_limit, forward_flops, resolve_device, thread_limit, training_threads
-
+from skae.nn._device import (
+    caller_thread_limit,
+    forward_flops,
+    resolve_device,
+    thread_limit,
+    training_threads,
+)
 from skae.nn._modules import build_seeded
-
 from skae.nn._perturbations import random_flip, random_shift
-
 from skae.nn._progress import EpochLogger
-
-from skae.nn._training import LEARNING_RATE_SCHEDULES, LabeledUnlabeledBatches, TrainStep, cosine_decay, evaluate
+from skae.nn._training import (
+    LEARNING_RATE_SCHEDULES,
+    LabeledUnlabeledBatches,
+    TrainStep,
+    cosine_decay,
+    evaluate,
+)
 
 
 def _toy_problem(n=64, d=6, seed=0):

@@ -233,13 +233,15 @@ class SamplesDisplay(ImageGridMixin):
         The synthetic rows that an :class:`~skae.AutoencoderAugmenter` adds:
 
         >>> from sklearn.datasets import load_digits
+        >>> from sklearn.frozen import FrozenEstimator
         >>> from skae import AutoencoderAugmenter, AutoencoderTransformer
         >>> from skae.inspection import SamplesDisplay
         >>> X, y = load_digits(return_X_y=True)
         >>> ae = AutoencoderTransformer(
         ...     8, hidden_layer_sizes=(32,), max_iter=5, random_state=0
         ... ).fit(X / 16)
-        >>> X_aug, y_aug = AutoencoderAugmenter(ae, random_state=0).fit_resample(
+        >>> augmenter = AutoencoderAugmenter(FrozenEstimator(ae), random_state=0)
+        >>> X_aug, y_aug = augmenter.fit_resample(
         ...     X[:50] / 16, y[:50]
         ... )
         >>> disp = SamplesDisplay.from_samples(
