@@ -30,16 +30,17 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from skae._fitted import FittedConfig, Seeds
 from skae._network_params import NetworkParamsMixin
 from skae._params import positive_sizes
-from skae.nn import ARCHITECTURES, ReconstructionLoss, fit_loop
+from skae.nn import ARCHITECTURES, InMemoryBatches, ReconstructionLoss, fit_loop
 from skae.nn._compile import CompiledFunction
 from skae.nn._device import (
+    as_tensor,
     caller_thread_limit,
     make_generator,
     resolve_device,
     thread_limit,
     training_threads,
 )
-from skae.nn._inference import map_batches
+from skae.nn._inference import INFERENCE_BATCH_SIZE, map_batches
 from skae.nn._losses import CORRUPTIONS
 from skae.nn._modules import ACTIVATIONS, build_seeded
 from skae.nn._precision import PRECISIONS, inference_precision, resolve_precision
@@ -301,6 +302,24 @@ class BaseAutoencoder(NetworkParamsMixin, BaseEstimator):
         for group in optimizer.param_groups:
             group["lr"] = self.learning_rate_init
         optimizer.param_groups[0]["weight_decay"] = weight_decay  # the weights' group
+
+    def _epoch_batches(self, X, batch_size, context):
+        """A :class:`~skae._fitted.Phase`'s ``batches``: X's rows, shuffled by the phase."""
+        rows = as_tensor(X, dtype=context.dtype, device="cpu")
+        return lambda generator: InMemoryBatches(
+            rows,
+            batch_size,
+            shuffle=self.shuffle,
+            generator=generator,
+            device=context.device,
+            min_batch_size=context.min_batch_size,
+        )
+
+    def _held_out_batches(self, tensors, context):
+        """Validation batches of ``tensors`` (a tensor or a tuple), in order."""
+        return InMemoryBatches(
+            tensors, INFERENCE_BATCH_SIZE, shuffle=False, generator=None, device=context.device
+        )
 
     def _validation_split(self, X, seed):
         """Training and validation rows for ``early_stopping``, drawn with ``seed``."""

@@ -6,9 +6,7 @@ from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
 from skae._base import BaseAutoencoder
 from skae._fitted import Phase
-from skae.nn import InMemoryBatches
 from skae.nn._device import as_tensor
-from skae.nn._inference import INFERENCE_BATCH_SIZE
 
 
 class BaseAutoencoderTransformer(
@@ -66,15 +64,10 @@ class BaseAutoencoderTransformer(
         validation_batches = None
         if self.early_stopping and not context.incremental:
             X, X_val = self._validation_split(X, context.split_seed)
-            validation_batches = InMemoryBatches(
-                as_tensor(X_val, dtype=context.dtype, device="cpu"),
-                INFERENCE_BATCH_SIZE,
-                shuffle=False,
-                generator=None,
-                device=context.device,
+            validation_batches = self._held_out_batches(
+                as_tensor(X_val, dtype=context.dtype, device="cpu"), context
             )
         batch_size = self._batch_size(len(X))
-        X_train = as_tensor(X, dtype=context.dtype, device="cpu")
         return [
             Phase(
                 "training",
@@ -82,14 +75,7 @@ class BaseAutoencoderTransformer(
                 objective=lambda generator: self._objective(
                     config, generator, corruption=self.corruption
                 ),
-                batches=lambda generator: InMemoryBatches(
-                    X_train,
-                    batch_size,
-                    shuffle=self.shuffle,
-                    generator=generator,
-                    device=context.device,
-                    min_batch_size=context.min_batch_size,
-                ),
+                batches=self._epoch_batches(X, batch_size, context),
                 weight_decay=self._weight_decay("reconstruction", batch_size, X.shape[1]),
                 batch_size=batch_size,
                 rows_per_step=batch_size,

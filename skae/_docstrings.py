@@ -9,14 +9,16 @@ a parameter that several estimators share lives in one place.
 import re
 import textwrap
 
+from skae.nn import ARCHITECTURES
+
 _ENTRIES = {
     # ---------------------------------------------------------------- parameters
     "n_components": """
 n_components : int, default=32
     Size of the code, the number of features ``transform`` returns.
 """,
-    "architecture": """
-architecture : {"dense", "conv", "vgg"}, default="dense"
+    "architecture": f"""
+architecture : {{{", ".join(f'"{name}"' for name in ARCHITECTURES)}}}, default="dense"
     The network. ``"dense"`` is a stack of fully connected layers
     (``hidden_layer_sizes``). ``"conv"`` is a convolutional autoencoder for
     images: stride-2 3x3 convolutions with ``conv_channels``, mirrored by

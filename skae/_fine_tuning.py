@@ -12,11 +12,9 @@ from skae.nn import (
     AutoencoderObjective,
     ClassifierNetwork,
     ClassifierObjective,
-    InMemoryBatches,
     ReconstructionLoss,
 )
 from skae.nn._device import as_tensor
-from skae.nn._inference import INFERENCE_BATCH_SIZE
 from skae.nn._perturbations import WeakPerturbation
 from skae.nn._training import History, LabeledUnlabeledBatches
 
@@ -64,7 +62,6 @@ class FineTuningMixin:
 
     def _pretraining_phase(self, X, config, context):
         batch_size = self._batch_size(len(X))
-        X_all = as_tensor(X, dtype=context.dtype, device="cpu") if context.first_pass else None
         return Phase(
             "pretraining",
             max_iter=self.pretrain_iter if context.first_pass else 0,
@@ -75,14 +72,7 @@ class FineTuningMixin:
                 generator=generator,
                 image_shape=config.spec.image_shape,
             ),
-            batches=lambda generator: InMemoryBatches(
-                X_all,
-                batch_size,
-                shuffle=self.shuffle,
-                generator=generator,
-                device=context.device,
-                min_batch_size=context.min_batch_size,
-            ),
+            batches=self._epoch_batches(X if context.first_pass else X[:0], batch_size, context),
             weight_decay=self._weight_decay("reconstruction", batch_size, X.shape[1]),
             batch_size=batch_size,
             rows_per_step=batch_size,
@@ -97,12 +87,9 @@ class FineTuningMixin:
             X_labeled, X_val, y_labeled, y_val = self._validation_split_labeled(
                 X_labeled, y_labeled, context.split_seed
             )
-            validation_batches = InMemoryBatches(
+            validation_batches = self._held_out_batches(
                 (as_tensor(X_val, dtype=context.dtype, device="cpu"), torch.as_tensor(y_val)),
-                INFERENCE_BATCH_SIZE,
-                shuffle=False,
-                generator=None,
-                device=context.device,
+                context,
             )
         batch_size = self._batch_size(len(X_labeled), auto=64)
         uses_unlabeled = bool(

@@ -198,7 +198,9 @@ def test_batches_never_end_with_fewer_rows_than_asked():
 
 def test_vgg_cannot_fit_one_row(digits):
     X, _ = digits
-    est = AutoencoderTransformer(4, architecture="vgg", image_shape=(8, 8), conv_channels=(4,))
+    est = AutoencoderTransformer(
+        4, architecture="vgg", image_shape=(8, 8), conv_channels=(4, 4, 4, 4)
+    )
     with pytest.raises(ValueError, match="batch normalisation.*at least 2 rows per batch"):
         est.fit(X[:1] / 16)
 
@@ -206,10 +208,11 @@ def test_vgg_cannot_fit_one_row(digits):
 def test_vgg_classifier_trains_with_a_labeled_batch_of_one_left_over(digits):
     X, y = digits
     clf = AutoencoderClassifier(
-        4, architecture="vgg", image_shape=(8, 8), conv_channels=(4,), pretrain_iter=1,
+        4, architecture="vgg", image_shape=(8, 8), conv_channels=(4, 4, 4, 4), pretrain_iter=1,
         max_iter=2, batch_size=8, random_state=0,
     )  # fmt: skip
-    clf.fit(X[:17] / 16, y[:17] % 2)  # 17 labeled rows = 2 * 8 + 1
+    # 17 labeled rows = 2 * 8 + 1; the last stage normalises 1x1 images, one value a row.
+    clf.fit(X[:17] / 16, y[:17] % 2)
     assert clf.n_iter_ == 2
 
 

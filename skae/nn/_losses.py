@@ -105,7 +105,12 @@ def _cutout(x, level, generator, image_shape):
 
 
 class _Objective:
-    def __init__(self, reconstruction, *, corruption, corruption_level, generator, image_shape):
+    """What the autoencoders' objectives share: the reconstruction loss and the corruption."""
+
+    def __init__(
+        self, reconstruction, *, corruption=None, corruption_level=0.0, generator=None,
+        image_shape=None,
+    ):  # fmt: skip
         self.reconstruction = reconstruction
         self.corruption = corruption
         self.corruption_level = corruption_level
@@ -127,32 +132,23 @@ class AutoencoderObjective(_Objective):
     Parameters
     ----------
     reconstruction : ReconstructionLoss
-        The error between reconstruction and clean input.
-    corruption : {"gaussian", "masking"} or None, default=None
-        Corrupt the encoder's input while training (a denoising autoencoder);
-        the target stays clean.
-    corruption_level : float, default=0.0
-        See :func:`corrupt`.
+        The error between reconstruction and clean input. While training,
+        the encoder sees the batch corrupted by ``corruption`` (``"gaussian"``,
+        ``"masking"``, ``"cutout"`` or None; see ``corrupt``) at
+        ``corruption_level``, a denoising autoencoder; the target stays
+        clean.
     sparsity : float, default=0.0
         Weight of the mean absolute code value added to the training loss
         (not to the evaluation loss, which is the reconstruction error).
-    generator : torch.Generator, default=None
-        Randomness for the corruption.
-    image_shape : tuple of int, default=None
-        ``(channels, height, width)``, for ``corruption="cutout"``.
+    **corruption : optional
+        ``corruption`` (see above), ``corruption_level``, ``generator`` (a
+        :class:`torch.Generator`, the randomness of the corruption) and
+        ``image_shape`` (``(channels, height, width)``, for
+        ``corruption="cutout"``).
     """
 
-    def __init__(
-        self, reconstruction, *, corruption=None, corruption_level=0.0, sparsity=0.0,
-        generator=None, image_shape=None,
-    ):  # fmt: skip
-        super().__init__(
-            reconstruction,
-            corruption=corruption,
-            corruption_level=corruption_level,
-            generator=generator,
-            image_shape=image_shape,
-        )
+    def __init__(self, reconstruction, *, sparsity=0.0, **corruption):
+        super().__init__(reconstruction, **corruption)
         self.sparsity = sparsity
 
     def __call__(self, model, batch):
@@ -181,27 +177,18 @@ class VariationalObjective(_Objective):
     ----------
     reconstruction : ReconstructionLoss
         The error between reconstruction and clean input.
-    beta : float
+    beta : float, default=1.0
         Weight of the KL term.
-    corruption, corruption_level : optional
-        As in :class:`AutoencoderObjective`.
-    generator : torch.Generator
-        Randomness for the sampled codes (and the corruption).
+    **corruption : optional
+        ``corruption``, ``corruption_level``, ``generator`` (the randomness
+        of the sampled codes too) and ``image_shape``, as in
+        :class:`AutoencoderObjective`.
     image_shape : tuple of int, default=None
         ``(channels, height, width)``, for ``corruption="cutout"``.
     """
 
-    def __init__(
-        self, reconstruction, *, beta, corruption=None, corruption_level=0.0, generator,
-        image_shape=None,
-    ):  # fmt: skip
-        super().__init__(
-            reconstruction,
-            corruption=corruption,
-            corruption_level=corruption_level,
-            generator=generator,
-            image_shape=image_shape,
-        )
+    def __init__(self, reconstruction, *, beta=1.0, **corruption):
+        super().__init__(reconstruction, **corruption)
         self.beta = beta
 
     def __call__(self, model, batch):
