@@ -16,6 +16,7 @@ import contextlib
 import copy
 import functools
 import math
+import sys
 import warnings
 from dataclasses import dataclass
 from numbers import Integral, Real
@@ -143,14 +144,18 @@ class BaseAutoencoder(NetworkParamsMixin, BaseEstimator):
         run, by name.
         """
         histories = {}
-        kept_optimizer = None
-        for phase, phase_seeds in zip(phases, seeds.spawn(len(phases)), strict=True):
-            module = getattr(network, phase.submodule) if phase.submodule else network
-            optimizer = self._make_optimizer(module, phase.weight_decay)
-            if phase.keeps_optimizer:
-                kept_optimizer = optimizer
-                if not context.first_pass:
-                    self._continue_optimizer(optimizer, phase.weight_decay)
+        modules = [getattr(network, p.submodule) if p.submodule else network for p in phases]
+        optimizers = [
+            self._make_optimizer(module, phase.weight_decay)
+            for module, phase in zip(modules, phases, strict=True)
+        ]
+        kept = next(i for i, phase in enumerate(phases) if phase.keeps_optimizer)
+        kept_optimizer = optimizers[kept]
+        if not context.first_pass:
+            self._continue_optimizer(kept_optimizer, phases[kept].weight_decay)
+        references = getattr(self, "_reference_losses", {}) if not context.first_pass else {}
+        runs = zip(phases, modules, optimizers, seeds.spawn(len(phases)), strict=True)
+        for phase, module, optimizer, phase_seeds in runs:
             if phase.max_iter == 0:
                 continue
             if context.min_batch_size > phase.batch_size:
@@ -158,7 +163,7 @@ class BaseAutoencoder(NetworkParamsMixin, BaseEstimator):
                     f"The network normalises over each batch (batch normalisation, e.g. "
                     f"architecture='vgg'), which needs at least 2 rows per batch, but "
                     f"{phase.name} has batches of {phase.batch_size} sample(s). Give more "
-                    "rows, a larger batch_size, or an architecture without batch "
+                    "rows (labeled and unlabeled), or use an architecture without batch "
                     "normalisation."
                 )
             shuffle_seed, draws_seed = (int(seed) for seed in phase_seeds.generate_state(2))
@@ -173,6 +178,7 @@ class BaseAutoencoder(NetworkParamsMixin, BaseEstimator):
                 rows_per_step=phase.rows_per_step,
                 precision=precision,
                 compile=config.compile,
+                reference_loss=references.get(phase.name),
             )
             if histories[phase.name].stop_reason == "interrupted":
                 break
@@ -180,7 +186,7 @@ class BaseAutoencoder(NetworkParamsMixin, BaseEstimator):
 
     def _train(
         self, module, objective, optimizer, batches, *, validation_batches, max_iter, n_features,
-        rows_per_step, precision, compile,
+        rows_per_step, precision, compile, reference_loss,
     ):  # fmt: skip
         """Run the engine's loop with the estimator's stopping rules, threads and logger."""
         module.to(memory_format=precision.memory_format(module))
@@ -199,6 +205,7 @@ class BaseAutoencoder(NetworkParamsMixin, BaseEstimator):
                 precision=precision,
                 compile=compile,
                 learning_rate_schedule=LEARNING_RATE_SCHEDULES[self.learning_rate],
+                reference_loss=reference_loss,
             )
 
     def _validate_training_data(self, X, y, *, reset):
@@ -338,11 +345,10 @@ class BaseAutoencoder(NetworkParamsMixin, BaseEstimator):
         if self.batch_size == "auto":
             return min(auto, n_samples)
         if self.batch_size > n_samples:
-            warnings.warn(
+            _warn_at_caller(
                 f"Got batch_size={self.batch_size} larger than the {n_samples} "
                 "training samples; it is clipped.",
                 UserWarning,
-                stacklevel=6,
             )
         return min(self.batch_size, n_samples)
 
@@ -356,6 +362,11 @@ class BaseAutoencoder(NetworkParamsMixin, BaseEstimator):
         if first_pass:
             self.loss_curve_ = []
             self.n_iter_ = 0
+            self._reference_losses = {}
+        # The untrained network's loss of each phase, against which later calls watch growth.
+        self._reference_losses = {
+            name: history.reference_loss for name, history in histories.items()
+        } | self._reference_losses
         self._config = config
         self.image_shape_ = config.spec.image_shape
         self.module_ = network
@@ -375,21 +386,19 @@ class BaseAutoencoder(NetworkParamsMixin, BaseEstimator):
     def _warn_about_stop(self, histories, incremental):
         for name, history in histories.items():
             if history.stop_reason == "interrupted":
-                warnings.warn(
+                _warn_at_caller(
                     f"Training interrupted by the user after {len(history.loss_curve)} "
                     f"epoch(s) of {name}; the model keeps the weights trained so far"
                     + ("." if name == self._main_phase else f", before {self._main_phase}."),
                     UserWarning,
-                    stacklevel=4,
                 )
                 return
         main = histories.get(self._main_phase)
         if main is not None and main.stop_reason == "max_iter" and not incremental:
-            warnings.warn(
+            _warn_at_caller(
                 f"Stochastic optimizer: maximum iterations ({self.max_iter}) reached "
                 "and the optimization hasn't converged yet.",
                 ConvergenceWarning,
-                stacklevel=4,
             )
 
     def _validated(self, X):
@@ -491,3 +500,14 @@ class _PhaseContext:
 
 def _has_batch_norm(network):
     return any(isinstance(m, torch.nn.modules.batchnorm._BatchNorm) for m in network.modules())
+
+
+def _warn_at_caller(message, category):
+    """Warn at the caller's line: the first frame outside skae and scikit-learn."""
+    frame, level = sys._getframe(1), 2
+    while frame is not None and frame.f_globals.get("__name__", "").split(".")[0] in (
+        "skae",
+        "sklearn",
+    ):
+        frame, level = frame.f_back, level + 1
+    warnings.warn(message, category, stacklevel=level)

@@ -73,7 +73,10 @@ class BaseAutoencoderTransformer(
                 "training",
                 max_iter=1 if context.incremental else self.max_iter,
                 objective=lambda generator: self._objective(
-                    config, generator, corruption=self.corruption
+                    config,
+                    generator,
+                    corruption=self.corruption,
+                    corruption_level=self.corruption_level,
                 ),
                 batches=self._epoch_batches(X, batch_size, context),
                 weight_decay=self._weight_decay("reconstruction", batch_size, X.shape[1]),
@@ -83,7 +86,7 @@ class BaseAutoencoderTransformer(
             )
         ]
 
-    def _objective(self, config, generator, *, corruption=None):
+    def _objective(self, config, generator, *, corruption=None, corruption_level=0.0):
         """The objective of ``config``: training's with ``corruption``, scoring's without."""
         raise NotImplementedError
 

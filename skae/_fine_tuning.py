@@ -61,10 +61,11 @@ class FineTuningMixin:
         ]
 
     def _pretraining_phase(self, X, config, context):
-        batch_size = self._batch_size(len(X))
+        runs = context.first_pass and self.pretrain_iter > 0
+        batch_size = self._batch_size(len(X)) if runs else 1
         return Phase(
             "pretraining",
-            max_iter=self.pretrain_iter if context.first_pass else 0,
+            max_iter=self.pretrain_iter if runs else 0,
             objective=lambda generator: AutoencoderObjective(
                 ReconstructionLoss(config.loss),
                 corruption=self.corruption,
@@ -72,7 +73,7 @@ class FineTuningMixin:
                 generator=generator,
                 image_shape=config.spec.image_shape,
             ),
-            batches=self._epoch_batches(X if context.first_pass else X[:0], batch_size, context),
+            batches=self._epoch_batches(X if runs else X[:0], batch_size, context),
             weight_decay=self._weight_decay("reconstruction", batch_size, X.shape[1]),
             batch_size=batch_size,
             rows_per_step=batch_size,

@@ -10,6 +10,7 @@ parameters count is the architecture record's ``structural``).
 """
 
 import difflib
+import functools
 
 import torch
 
@@ -207,7 +208,15 @@ class NetworkParamsMixin:
 
 
 def _qualified_name(factory):
-    """``module.QualifiedName`` of a class or function: how a fitted model names it."""
+    """``module.QualifiedName`` of a class or function: how a fitted model names it.
+
+    A :func:`functools.partial` is named with its arguments, so that a
+    change of them counts as a change of structure.
+    """
+    if isinstance(factory, functools.partial):
+        arguments = [repr(a) for a in factory.args]
+        arguments += [f"{k}={v!r}" for k, v in sorted(factory.keywords.items())]
+        return f"functools.partial({_qualified_name(factory.func)}, {', '.join(arguments)})"
     module = getattr(factory, "__module__", None)
     name = getattr(factory, "__qualname__", None) or type(factory).__qualname__
     return f"{module}.{name}" if module else name

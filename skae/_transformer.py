@@ -175,11 +175,11 @@ class AutoencoderTransformer(BaseAutoencoderTransformer):
     def _objective_weights(self):
         return (("sparsity", float(self.sparsity)),)
 
-    def _objective(self, config, generator, *, corruption=None):
+    def _objective(self, config, generator, *, corruption=None, corruption_level=0.0):
         return AutoencoderObjective(
             ReconstructionLoss(config.loss),
             corruption=corruption,
-            corruption_level=self.corruption_level,
+            corruption_level=corruption_level,
             generator=generator,
             image_shape=config.spec.image_shape,
             **dict(config.objective),

@@ -173,11 +173,11 @@ class VariationalAutoencoder(BaseAutoencoderTransformer):
     def _objective_weights(self):
         return (("beta", float(self.beta)),)
 
-    def _objective(self, config, generator, *, corruption=None):
+    def _objective(self, config, generator, *, corruption=None, corruption_level=0.0):
         return VariationalObjective(
             ReconstructionLoss(config.loss),
             corruption=corruption,
-            corruption_level=self.corruption_level,
+            corruption_level=corruption_level,
             generator=generator,
             image_shape=config.spec.image_shape,
             **dict(config.objective),

@@ -110,7 +110,7 @@ def test_finite_divergence_of_the_classifier_is_an_error(digits):
     clf = AutoencoderClassifier(
         4, hidden_layer_sizes=(16,), max_iter=20, learning_rate_init=1e3, random_state=0
     )
-    with pytest.raises(DivergenceError, match="times the first batch's"):
+    with pytest.raises(DivergenceError, match="times the untrained network's"):
         clf.fit(X[:300] / 16, y[:300])
     assert not hasattr(clf, "module_")
 
@@ -355,3 +355,46 @@ def test_partial_fit_calls_draw_new_numbers_but_replay_alike(digits):
         est.partial_fit(X[:200] / 16)
     np.testing.assert_array_equal(a.transform(X[:20] / 16), b.transform(X[:20] / 16))
     assert a._seeds.n_calls == 2
+
+
+# ---------------------------------------------------------- review findings
+
+
+def test_warm_start_after_an_interrupted_pretraining(digits, monkeypatch):
+    X, y = digits
+    _interrupt_on_first_step(monkeypatch)
+    clf = small(AutoencoderClassifier, pretrain_iter=3, batch_size=32)
+    with pytest.warns(UserWarning, match="interrupted"):
+        clf.fit(X[:200] / 16, y[:200])
+    monkeypatch.undo()
+    clf.set_params(warm_start=True).fit(X[:200] / 16, y[:200])
+    assert clf.n_iter_ == 3 and clf.optimizer_.state_dict()["state"]
+
+
+def test_partial_fit_watches_growth_against_the_first_call(digits):
+    X, _ = digits
+    est = AutoencoderTransformer(4, hidden_layer_sizes=(16,), learning_rate_init=1e3, random_state=0)
+    with pytest.raises(DivergenceError):
+        for _ in range(20):  # one batch per call: each call alone looks flat
+            est.partial_fit(X[:200])
+
+
+def test_warnings_point_at_the_callers_line(digits):
+    X, y = digits
+    with pytest.warns(UserWarning) as records:
+        small(AutoencoderClassifier, batch_size=500).fit(X[:100] / 16, y[:100])
+    clipped = [r for r in records if "batch_size=500" in str(r.message)]
+    assert len(clipped) == 2  # pretraining's rows and fine-tuning's labeled rows, once each
+    assert all(r.filename == __file__ for r in records)
+
+
+def test_a_partial_with_other_arguments_is_another_encoder(digits):
+    import functools
+
+    X, _ = digits
+    est = AutoencoderTransformer(
+        4, encoder=functools.partial(_Returns, kind="mean"), max_iter=1, warm_start=True
+    )
+    config = est._make_config(64)
+    est.set_params(encoder=functools.partial(_Returns, kind="tuple"))
+    assert dict(config.modules)["encoder"] != dict(est._make_config(64).modules)["encoder"]

@@ -169,9 +169,6 @@ class Architecture:
         The :class:`NetworkSpec` fields, besides ``n_features`` and
         ``n_components``, that its builders read: a change of one of them
         changes the network, so ``warm_start`` and ``partial_fit`` refuse it.
-    batch_norm : bool
-        Whether the encoder normalises over the batch, so that training
-        needs at least two rows per batch.
     """
 
     name: str
@@ -179,7 +176,6 @@ class Architecture:
     decoder: object
     needs_image_shape: bool
     structural: tuple
-    batch_norm: bool = False
 
 
 ARCHITECTURES = {
@@ -205,7 +201,6 @@ ARCHITECTURES = {
             conv_decoder,
             needs_image_shape=True,
             structural=("image_shape", "conv_channels", "activation"),
-            batch_norm=True,
         ),
     )
 }

@@ -21,7 +21,7 @@ from skae.nn._compile import CompiledFunction
 from skae.nn._device import place_for_training
 from skae.nn._progress import EpochLogger
 
-# An epoch's loss this many times the first batch's (the untrained network's)
+# An epoch's loss this many times the untrained network's (its first batch's)
 # has diverged, even if finite.
 DIVERGENCE_FACTOR = 1e4
 
@@ -189,6 +189,8 @@ class History:
         Wall time of each epoch, compilation excluded.
     compile_seconds : float
         Time spent compiling (0 without ``compile``).
+    reference_loss : float or None
+        The loss a divergence was measured against (see :func:`fit_loop`).
     """
 
     loss_curve: list = field(default_factory=list)
@@ -197,6 +199,7 @@ class History:
     stop_reason: str = "max_iter"
     epoch_seconds: list = field(default_factory=list)
     compile_seconds: float = 0.0
+    reference_loss: float | None = None
 
 
 class _InterruptFlag:
@@ -362,15 +365,16 @@ def evaluate(model, objective, batches, precision=None):
 def _check_divergence(loss, first, epoch, optimizer):
     """Raise if ``loss`` is not finite or is ``DIVERGENCE_FACTOR`` times ``first``.
 
-    ``first`` is the loss of the first batch, the untrained network's. A
-    finite loss that climbs by orders of magnitude would otherwise stop by
-    the ``tol`` rule, as if training had converged.
+    ``first`` is the reference loss of :func:`fit_loop`, by default the
+    untrained network's first batch. A finite loss that climbs by orders of
+    magnitude would otherwise stop by the ``tol`` rule, as if training had
+    converged.
     """
     grown = first > 0 and loss > DIVERGENCE_FACTOR * first
     if math.isfinite(loss) and not grown:
         return
     if math.isfinite(loss):
-        what = f"grew to {loss:.3g}, {loss / first:.3g} times the first batch's {first:.3g},"
+        what = f"grew to {loss:.3g}, {loss / first:.3g} times the untrained network's {first:.3g},"
     else:
         what = f"became {loss}"
     learning_rate = optimizer.param_groups[0]["lr"]
@@ -407,6 +411,7 @@ def fit_loop(
     precision=None,
     compile=False,
     learning_rate_schedule=None,
+    reference_loss=None,
 ):
     """Train ``model`` for up to ``max_iter`` epochs.
 
@@ -448,6 +453,13 @@ def fit_loop(
         (counted from 0) trains with every parameter group's learning rate,
         as it was when the loop began, times the factor (e.g.
         :func:`cosine_decay`). None keeps the learning rates as they are.
+    reference_loss : float, default=None
+        The loss against which a divergence is measured: an epoch whose
+        loss exceeds ``DIVERGENCE_FACTOR`` times it has diverged. None uses
+        the loss of this call's first batch; a caller that continues
+        training (``partial_fit``, ``warm_start``) passes the reference of
+        its first call, the untrained network's loss, so that one-epoch
+        calls are watched too.
 
     Returns
     -------
@@ -459,7 +471,7 @@ def fit_loop(
     ------
     DivergenceError
         If the training loss becomes NaN or infinite, or exceeds
-        ``DIVERGENCE_FACTOR`` (1e4) times the first batch's.
+        ``DIVERGENCE_FACTOR`` (1e4) times ``reference_loss``.
     """
     logger = logger or EpochLogger(verbose=0, max_iter=max_iter)
     history = History(validation_scores=[] if validation_batches is not None else None)
@@ -478,7 +490,11 @@ def fit_loop(
             compiling_before = step.compile_seconds
             logger.epoch_begin(epoch, len(train_batches))
             loss = run_single_epoch(step, train_batches, interrupt=interrupt, logger=logger)
-            _check_divergence(loss, step.first_loss.item(), epoch, optimizer)
+            if history.reference_loss is None:
+                history.reference_loss = (
+                    step.first_loss.item() if reference_loss is None else reference_loss
+                )
+            _check_divergence(loss, history.reference_loss, epoch, optimizer)
             history.loss_curve.append(loss)
             monitored = loss
             validation_loss = None
