@@ -373,7 +373,9 @@ def test_warm_start_after_an_interrupted_pretraining(digits, monkeypatch):
 
 def test_partial_fit_watches_growth_against_the_first_call(digits):
     X, _ = digits
-    est = AutoencoderTransformer(4, hidden_layer_sizes=(16,), learning_rate_init=1e3, random_state=0)
+    est = AutoencoderTransformer(
+        4, hidden_layer_sizes=(16,), learning_rate_init=1e3, random_state=0
+    )
     with pytest.raises(DivergenceError):
         for _ in range(20):  # one batch per call: each call alone looks flat
             est.partial_fit(X[:200])
