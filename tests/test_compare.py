@@ -264,6 +264,63 @@ def test_plotting_leaves_the_callers_matplotlib_backend_alone(two_rows, tmp_path
     assert (tmp_path / "comparison.png").read_bytes().startswith(b"\x89PNG")
 
 
+def test_plot_tells_every_pipeline_apart_with_legends_beside_the_axes():
+    pytest.importorskip("matplotlib")
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.colors import to_hex
+    from matplotlib.legend import Legend
+
+    from skae.compare._pipelines import CLASSIFIERS, DEFAULT_REDUCERS, FINETUNED_REDUCERS
+    from skae.compare._report import comparison_figure
+
+    common = {"dataset": "digits", "n_unlabeled": 0, "n_labeled": 10, "n_test": 5, "seed": 0}
+    rows = [
+        {
+            **common,
+            "reducer": reducer,
+            "classifier": classifier,
+            "n_components": 8,
+            "scaled": False,
+            "accuracy": 0.5 + 0.01 * i,
+            "fit_seconds": 1.0 + i,
+            "predict_seconds": 0.1,
+            "reducer_fit_seconds": 0.0,
+        }
+        for i, (reducer, classifier) in enumerate(
+            (r, c)
+            for r in DEFAULT_REDUCERS
+            for c in CLASSIFIERS
+            if c != "finetuned" or r in FINETUNED_REDUCERS
+        )
+    ]
+    assert {row["classifier"] for row in rows} == set(CLASSIFIERS)
+    fig = comparison_figure(rows)
+    FigureCanvasAgg(fig).draw()
+    (ax,) = fig.axes
+    assert len(ax.collections) == len(rows)  # one scatter per row, in row order
+    markers, colors = {}, {}
+    for row, points in zip(rows, ax.collections, strict=True):
+        path = points.get_paths()[0]
+        marker = (path.vertices.round(6).tobytes(), path.codes is None or path.codes.tobytes())
+        markers.setdefault(row["classifier"], set()).add(marker)
+        colors.setdefault(row["reducer"], set()).add(to_hex(points.get_facecolor()[0]))
+    # One marker per classifier and one colour per reducer, each different.
+    assert all(len(m) == 1 for m in markers.values()), markers
+    assert len(set.union(*markers.values())) == len(CLASSIFIERS)
+    assert all(len(c) == 1 for c in colors.values()), colors
+    assert len(set.union(*colors.values())) == len(DEFAULT_REDUCERS)
+    # A legend of the reducers and one of the classifiers, right of the axes, unclipped.
+    legends = [child for child in ax.get_children() if isinstance(child, Legend)]
+    labels = [{text.get_text() for text in legend.get_texts()} for legend in legends]
+    assert len(legends) == 2
+    assert set(DEFAULT_REDUCERS) in labels and set(CLASSIFIERS) in labels
+    axes_box = ax.get_window_extent()
+    for legend in legends:
+        box = legend.get_window_extent()
+        assert box.x0 >= axes_box.x1, (box, axes_box)
+        assert box.x1 <= fig.bbox.x1 and box.y0 >= fig.bbox.y0 and box.y1 <= fig.bbox.y1
+
+
 def test_write_report_without_matplotlib_skips_only_the_plot(two_rows, tmp_path, monkeypatch):
     monkeypatch.setitem(sys.modules, "matplotlib", None)
     written = write_report(two_rows, tmp_path, {})

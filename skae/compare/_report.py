@@ -2,6 +2,7 @@
 
 import csv
 import datetime
+import itertools
 import json
 import os
 import platform
@@ -12,6 +13,7 @@ import sklearn
 import torch
 
 import skae
+from skae.compare._pipelines import CLASSIFIERS, REDUCERS
 
 TABLE_COLUMNS = (
     ("reducer", "reducer", "{}"),
@@ -22,7 +24,10 @@ TABLE_COLUMNS = (
     ("fit_seconds", "fit s", "{:.2f}"),
     ("predict_seconds", "predict s", "{:.2f}"),
 )
-MARKERS = {"svc": "o", "rf": "s", "logreg": "^"}
+# One marker per classifier and one colour per reducer, so every pipeline of the plot
+# can be told apart; the colours follow REDUCERS, whichever reducers a run has.
+MARKERS = {"svc": "o", "rf": "s", "logreg": "^", "finetuned": "*"}
+OTHER_MARKERS = ("D", "v", "P", "X", "<", ">", "h")
 
 
 def format_table(rows):
@@ -108,25 +113,33 @@ def write_report(rows, output_dir, settings):
 def plot_results(rows, path):
     """Plot accuracy against total time (fit + predict), one point per pipeline.
 
-    The figure is drawn without pyplot, so the caller's matplotlib backend and
-    open figures are left alone.
+    Colours tell the reducers apart and markers the classifiers, with a legend
+    for each to the right of the axes. The figure is drawn without pyplot, so
+    the caller's matplotlib backend and open figures are left alone.
     """
+    comparison_figure(rows).savefig(path, dpi=120)
+
+
+def comparison_figure(rows):
+    """The matplotlib ``Figure`` that :func:`plot_results` saves."""
     import matplotlib
     from matplotlib.figure import Figure
+    from matplotlib.lines import Line2D
 
-    fig = Figure(figsize=(7, 4.5), layout="constrained")
+    fig = Figure(figsize=(9, 4.5), layout="constrained")
     ax = fig.subplots()
-    reducers = list(dict.fromkeys(row["reducer"] for row in rows))
-    palette = matplotlib.rcParams["axes.prop_cycle"].by_key()["color"]
-    colors = dict(zip(reducers, palette, strict=False))
+    colors = _reducer_colors(
+        [row["reducer"] for row in rows], matplotlib.rcParams["axes.prop_cycle"].by_key()["color"]
+    )
+    markers = _classifier_markers([row["classifier"] for row in rows])
     for row in rows:
         seconds = row["fit_seconds"] + row["predict_seconds"]
         ax.scatter(
             seconds,
             row["accuracy"],
             color=colors[row["reducer"]],
-            marker=MARKERS.get(row["classifier"], "o"),
-            label=f"{row['reducer']} + {row['classifier']}",
+            marker=markers[row["classifier"]],
+            s=90 if markers[row["classifier"]] == "*" else 40,  # a star looks smaller
         )
         if row["reducer"] != "raw":
             ax.annotate(
@@ -136,9 +149,38 @@ def plot_results(rows, path):
                 xytext=(4, 3),
                 fontsize=7,
             )
-    handles, labels = ax.get_legend_handles_labels()
-    unique = dict(zip(labels, handles, strict=True))
-    ax.legend(unique.values(), unique.keys(), fontsize=7, loc="best")
+    reducer_handles = [
+        Line2D([], [], linestyle="", marker="o", markersize=7, color=color, label=name)
+        for name, color in colors.items()
+    ]
+    classifier_handles = [
+        Line2D(
+            [],
+            [],
+            linestyle="",
+            marker=marker,
+            markersize=9 if marker == "*" else 6,
+            color="0.35",
+            label=name,
+        )
+        for name, marker in markers.items()
+    ]
+    legend_options = dict(fontsize=8, title_fontsize=8, loc="upper left", borderaxespad=0)
+    reducer_legend = ax.legend(
+        handles=reducer_handles,
+        title="reducer (colour)",
+        bbox_to_anchor=(1.02, 1),
+        **legend_options,
+    )
+    # A legend added as an artist is clipped to the axes, which keeps constrained
+    # layout from making room for it; it is not clipped when drawn anyway.
+    ax.add_artist(reducer_legend).set_clip_on(False)
+    ax.legend(
+        handles=classifier_handles,
+        title="classifier (marker)",
+        bbox_to_anchor=(1.02, 0.5),
+        **legend_options,
+    )
     ax.set_xscale("log")
     ax.set_xlabel("fit + predict time (s, log scale)")
     ax.set_ylabel("test accuracy")
@@ -148,4 +190,19 @@ def plot_results(rows, path):
         f"training images (numbers: latent size)",
         fontsize=9,
     )
-    fig.savefig(path, dpi=120)
+    return fig
+
+
+def _reducer_colors(reducers, palette):
+    """A colour per reducer present, fixed by its place in REDUCERS, unknown ones after."""
+    order = list(REDUCERS) + sorted(set(reducers) - set(REDUCERS))
+    return {name: palette[i % len(palette)] for i, name in enumerate(order) if name in reducers}
+
+
+def _classifier_markers(classifiers):
+    """A marker per classifier present, in the order of CLASSIFIERS, unknown ones after."""
+    names = [name for name in CLASSIFIERS if name in classifiers]
+    names += sorted(set(classifiers) - set(names))
+    unknown = (name for name in names if name not in MARKERS)
+    others = dict(zip(unknown, itertools.cycle(OTHER_MARKERS)))  # noqa: B905 (cycle)
+    return {name: MARKERS.get(name) or others[name] for name in names}
