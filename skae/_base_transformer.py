@@ -6,6 +6,7 @@ from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
 from skae._base import BaseAutoencoder
 from skae._fitted import Phase
+from skae.nn import ReconstructionLoss
 from skae.nn._device import as_tensor
 
 
@@ -86,9 +87,19 @@ class BaseAutoencoderTransformer(
             )
         ]
 
+    #: The objective class, built with the fitted configuration's weights (see skae.nn).
+    _objective_class = None
+
     def _objective(self, config, generator, *, corruption=None, corruption_level=0.0):
         """The objective of ``config``: training's with ``corruption``, scoring's without."""
-        raise NotImplementedError
+        return self._objective_class(
+            ReconstructionLoss(config.loss),
+            corruption=corruption,
+            corruption_level=corruption_level,
+            generator=generator,
+            image_shape=config.spec.image_shape,
+            **dict(config.objective),
+        )
 
     def transform(self, X):
         """Encode X into its ``n_components``-dimensional code.

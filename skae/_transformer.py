@@ -6,7 +6,7 @@ from sklearn.utils._param_validation import Interval
 
 from skae._base_transformer import BaseAutoencoderTransformer
 from skae._docstrings import fill_doc
-from skae.nn import AutoencoderObjective, ReconstructionLoss
+from skae.nn import AutoencoderObjective
 
 
 @fill_doc
@@ -172,15 +172,7 @@ class AutoencoderTransformer(BaseAutoencoderTransformer):
     ):
         self._store_params(locals())
 
+    _objective_class = AutoencoderObjective
+
     def _objective_weights(self):
         return (("sparsity", float(self.sparsity)),)
-
-    def _objective(self, config, generator, *, corruption=None, corruption_level=0.0):
-        return AutoencoderObjective(
-            ReconstructionLoss(config.loss),
-            corruption=corruption,
-            corruption_level=corruption_level,
-            generator=generator,
-            image_shape=config.spec.image_shape,
-            **dict(config.objective),
-        )

@@ -9,7 +9,7 @@ from sklearn.utils.validation import check_is_fitted
 from skae._base import _local_random_state
 from skae._base_transformer import BaseAutoencoderTransformer
 from skae._docstrings import fill_doc
-from skae.nn import ReconstructionLoss, VariationalObjective
+from skae.nn import VariationalObjective
 
 
 @fill_doc
@@ -170,18 +170,10 @@ class VariationalAutoencoder(BaseAutoencoderTransformer):
     ):
         self._store_params(locals())
 
+    _objective_class = VariationalObjective
+
     def _objective_weights(self):
         return (("beta", float(self.beta)),)
-
-    def _objective(self, config, generator, *, corruption=None, corruption_level=0.0):
-        return VariationalObjective(
-            ReconstructionLoss(config.loss),
-            corruption=corruption,
-            corruption_level=corruption_level,
-            generator=generator,
-            image_shape=config.spec.image_shape,
-            **dict(config.objective),
-        )
 
     def posterior(self, X):
         """Mean and standard deviation of the Gaussian posterior of each row's code.
