@@ -192,8 +192,8 @@ class VariationalAutoencoder(BaseAutoencoderTransformer):
             The posterior standard deviations.
         """
         X = self._validated(X)
-        mean = self._map(self.module_.encode, X)
-        log_var = self._map(lambda x: self.module_.posterior(x)[1], X)
+        # One pass of the encoder gives both halves: means, then log-variances.
+        mean, log_var = np.hsplit(self._map(self.module_.encoder, X), 2)
         return mean, np.exp(0.5 * log_var)
 
     @validate_params(
