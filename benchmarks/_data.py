@@ -43,6 +43,19 @@ def load_fashion_mnist_train_labels():
     return train.target
 
 
+#: Standard deviations of the Gaussian noise added to the test images (then clipped to [0, 1]).
+NOISE_LEVELS = (0.0, 0.1, 0.2)
+
+
+def noisy_copies(X_test):
+    """X_test at every noise level of ``NOISE_LEVELS``; the noise is drawn once (seed 0)."""
+    rng = np.random.default_rng(0)
+    return {
+        level: np.clip(X_test + level * rng.standard_normal(X_test.shape), 0, 1).astype(np.float32)
+        for level in NOISE_LEVELS
+    }
+
+
 def write_results(name, payload):
     """Write ``payload`` to benchmarks/results/<name>.json and return the path.
 

@@ -22,7 +22,7 @@ import time
 import warnings
 
 import numpy as np
-from _data import print_table, write_results
+from _data import NOISE_LEVELS, noisy_copies, print_table, write_results
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
@@ -30,16 +30,6 @@ from sklearn.svm import SVC
 
 from skae.compare import load_comparison_data, make_reducer
 from skae.compare._pipelines import choose_scaling
-
-NOISE_LEVELS = (0.0, 0.1, 0.2)
-
-
-def noisy_copies(X_test):
-    rng = np.random.default_rng(0)
-    return {
-        level: np.clip(X_test + level * rng.standard_normal(X_test.shape), 0, 1).astype(np.float32)
-        for level in NOISE_LEVELS
-    }
 
 
 def fit_reducers(data, args):

@@ -20,6 +20,7 @@ import sys
 import warnings
 from dataclasses import dataclass
 from numbers import Integral, Real
+from types import SimpleNamespace
 
 import numpy as np
 import torch
@@ -28,9 +29,10 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from skae._defaults import DataTraits, resolve
 from skae._fitted import FittedConfig, Seeds
 from skae._network_params import NetworkParamsMixin
-from skae._params import positive_sizes
+from skae._params import positive_sizes, resolve_image_shape
 from skae.nn import ARCHITECTURES, InMemoryBatches, ReconstructionLoss, fit_loop
 from skae.nn._compile import CompiledFunction
 from skae.nn._device import (
@@ -44,7 +46,12 @@ from skae.nn._device import (
 from skae.nn._inference import INFERENCE_BATCH_SIZE, map_batches
 from skae.nn._losses import CORRUPTIONS
 from skae.nn._modules import ACTIVATIONS, build_seeded
-from skae.nn._precision import PRECISIONS, inference_precision, resolve_precision
+from skae.nn._precision import (
+    PRECISIONS,
+    has_native_bfloat16,
+    inference_precision,
+    resolve_precision,
+)
 from skae.nn._progress import EpochLogger
 from skae.nn._serialization import dumps, loads
 from skae.nn._training import LEARNING_RATE_SCHEDULES, History
@@ -100,13 +107,14 @@ class BaseAutoencoder(NetworkParamsMixin, BaseEstimator):
         reason = "partial_fit" if incremental else "warm_start"
         first_pass = not hasattr(self, "module_") or not (self.warm_start or incremental)
         with _restore_state_on_failure(self):
-            self._check_params()
             X, targets = self._validate_training_data(X, y, reset=first_pass)
-            self._check_input_range(X, self.loss)
-            config = self._make_config(X.shape[1])
+            device = resolve_device(self.device)
+            params = self._resolved_params(X, targets, device, first_pass)
+            self._check_params(params)
+            self._check_input_range(X, params.loss)
+            config = self._make_config(X.shape[1], params)
             if not first_pass:
                 self._check_structure_unchanged(config, reason)
-            device = resolve_device(self.device)
             precision = resolve_precision(config.precision, device)
             seeds = Seeds.from_random_state(self.random_state) if first_pass else self._seeds
             init_seeds, split_seeds, phase_seeds = seeds.sequence().spawn(3)
@@ -126,15 +134,46 @@ class BaseAutoencoder(NetworkParamsMixin, BaseEstimator):
                 first_pass=first_pass,
                 incremental=incremental,
                 min_batch_size=2 if _has_batch_norm(network) else 1,
+                params=params,
             )
             phases = self._phases(X, targets, config, context)
             optimizer, histories = self._run_phases(
                 network, phases, phase_seeds, config, precision, context, X.shape[1]
             )
         self._store_fit(network, optimizer, config, device, histories, first_pass, targets)
+        self._store_resolved(params)
         self._seeds = seeds.advanced()
-        self._warn_about_stop(histories, incremental)
+        self._warn_about_stop(histories, incremental, params)
         return self
+
+    #: The ``"auto"`` rules of the estimator's parameters (see :mod:`skae._defaults`).
+    _auto_rules: dict = {}
+
+    def _resolved_params(self, X, targets, device, first_pass):
+        """Every parameter's value for this fit, each ``"auto"`` resolved from the data.
+
+        A fit that continues a fitted model keeps the values its first fit
+        resolved.
+        """
+        traits = DataTraits(
+            n_samples=len(X),
+            n_unlabeled=self._n_unlabeled(targets),
+            image_shape=resolve_image_shape(self.image_shape, X.shape[1]),
+            in_unit_interval=bool(X.size) and bool(X.min() >= 0 and X.max() <= 1),
+            native_bfloat16=has_native_bfloat16(device),
+        )
+        fitted = None if first_pass else self._resolved_auto
+        return resolve(self.get_params(deep=False), self._auto_rules, traits, fitted)
+
+    def _n_unlabeled(self, targets):
+        """Training rows labeled -1; the transformers have none."""
+        return 0
+
+    def _store_resolved(self, params):
+        """The resolved value of each ``"auto"``-able parameter, as ``<name>_``."""
+        self._resolved_auto = {name: getattr(params, name) for name in self._auto_rules}
+        for name, value in self._resolved_auto.items():
+            setattr(self, f"{name}_", value)
 
     def _run_phases(self, network, phases, seeds, config, precision, context, n_features):
         """Train ``network`` phase after phase; stop them all at an interrupt.
@@ -179,6 +218,7 @@ class BaseAutoencoder(NetworkParamsMixin, BaseEstimator):
                 precision=precision,
                 compile=config.compile,
                 reference_loss=references.get(phase.name),
+                params=context.params,
             )
             if histories[phase.name].stop_reason == "interrupted":
                 break
@@ -186,9 +226,13 @@ class BaseAutoencoder(NetworkParamsMixin, BaseEstimator):
 
     def _train(
         self, module, objective, optimizer, batches, *, validation_batches, max_iter, n_features,
-        rows_per_step, precision, compile, reference_loss,
+        rows_per_step, precision, compile, reference_loss, params,
     ):  # fmt: skip
-        """Run the engine's loop with the estimator's stopping rules, threads and logger."""
+        """Run the engine's loop with the estimator's stopping rules, threads and logger.
+
+        A cosine schedule is a plan over ``max_iter`` epochs: it runs them all,
+        unless ``validation_batches`` are monitored.
+        """
         module.to(memory_format=precision.memory_format(module))
         n_threads = training_threads(module, n_features, rows_per_step, caller_thread_limit())
         with thread_limit(n_threads):
@@ -200,11 +244,15 @@ class BaseAutoencoder(NetworkParamsMixin, BaseEstimator):
                 validation_batches=validation_batches,
                 max_iter=max_iter,
                 tol=self.tol,
-                n_iter_no_change=self.n_iter_no_change,
+                n_iter_no_change=(
+                    None
+                    if _runs_full_budget(params) and validation_batches is None
+                    else self.n_iter_no_change
+                ),
                 logger=EpochLogger(self.verbose, max_iter),
                 precision=precision,
                 compile=compile,
-                learning_rate_schedule=LEARNING_RATE_SCHEDULES[self.learning_rate],
+                learning_rate_schedule=LEARNING_RATE_SCHEDULES[params.learning_rate],
                 reference_loss=reference_loss,
             )
 
@@ -220,47 +268,48 @@ class BaseAutoencoder(NetworkParamsMixin, BaseEstimator):
         """The estimator's network for ``config``; built inside :func:`build_seeded`."""
         return self._build_network(config)
 
-    def _check_params(self):
+    def _check_params(self, params):
         """Every check of ``fit`` that ``_parameter_constraints`` cannot express.
 
-        The checks that need the number of features (``image_shape`` against
-        ``X``) are made with the configuration, by :func:`resolve_image_shape`.
+        ``params`` holds the values of this fit, ``"auto"`` resolved. The
+        checks that need the number of features (``image_shape`` against
+        ``X``) are made by :func:`resolve_image_shape`.
         """
         self._check_extra_params()
-        record = ARCHITECTURES[self.architecture]
+        record = ARCHITECTURES[params.architecture]
         builtin_half = self.encoder is None or self.decoder is None
         if record.needs_image_shape and builtin_half and self.image_shape is None:
             raise ValueError(
-                f"architecture={self.architecture!r} needs image_shape, e.g. "
+                f"architecture={params.architecture!r} needs image_shape, e.g. "
                 "image_shape=(28, 28) for 28x28 grayscale images or (3, 32, 32) for 32x32 "
                 "colour images."
             )
         if "conv_channels" in record.structural and builtin_half:
             if not positive_sizes(self.conv_channels, "conv_channels"):
                 raise ValueError("conv_channels needs at least one stage, got ().")
-        if self.corruption == "cutout" and self.image_shape is None:
+        if params.corruption == "cutout" and self.image_shape is None:
             raise ValueError(
                 "corruption='cutout' cuts squares out of images, so it needs image_shape, "
                 "e.g. image_shape=(28, 28)."
             )
-        if self.corruption == "masking" and self.corruption_level >= 1:
+        if params.corruption == "masking" and params.corruption_level >= 1:
             raise ValueError(
                 f"corruption='masking' needs corruption_level < 1 (the fraction of values "
-                f"set to 0), got {self.corruption_level}."
+                f"set to 0), got {params.corruption_level}."
             )
-        if self.corruption == "cutout" and self.corruption_level > 1:
+        if params.corruption == "cutout" and params.corruption_level > 1:
             raise ValueError(
                 f"corruption='cutout' needs corruption_level <= 1 (the square's side over "
-                f"the image's), got {self.corruption_level}."
+                f"the image's), got {params.corruption_level}."
             )
 
-    def _make_config(self, n_features):
-        """The :class:`~skae._fitted.FittedConfig` a fit on ``n_features`` columns makes now."""
+    def _make_config(self, n_features, params):
+        """The :class:`~skae._fitted.FittedConfig` of a fit on ``n_features`` columns."""
         return FittedConfig(
-            **self._network_config(n_features),
-            loss=self.loss,
+            **self._network_config(n_features, params),
+            loss=params.loss,
             objective=self._objective_weights(),
-            precision=self.precision,
+            precision=params.precision,
             compile=self.compile,
         )
 
@@ -383,7 +432,7 @@ class BaseAutoencoder(NetworkParamsMixin, BaseEstimator):
     #: The name of the phase whose history is the fitted ``loss_curve_``.
     _main_phase = "training"
 
-    def _warn_about_stop(self, histories, incremental):
+    def _warn_about_stop(self, histories, incremental, params):
         for name, history in histories.items():
             if history.stop_reason == "interrupted":
                 _warn_at_caller(
@@ -394,18 +443,26 @@ class BaseAutoencoder(NetworkParamsMixin, BaseEstimator):
                 )
                 return
         main = histories.get(self._main_phase)
-        if main is not None and main.stop_reason == "max_iter" and not incremental:
+        planned = _runs_full_budget(params)
+        if main is not None and main.stop_reason == "max_iter" and not incremental and not planned:
             _warn_at_caller(
-                f"Stochastic optimizer: maximum iterations ({self.max_iter}) reached "
+                f"Stochastic optimizer: maximum iterations ({params.max_iter}) reached "
                 "and the optimization hasn't converged yet.",
                 ConvergenceWarning,
             )
 
-    def _validated(self, X):
-        """X checked for ``transform``-like methods: fitted, its columns and its range."""
+    def _validated(self, X, *, scored=False):
+        """X checked for ``transform``-like methods: fitted, and its columns.
+
+        ``scored`` rows are compared with their reconstruction by the fitted
+        loss, so they must also lie in its range ([0, 1] for ``"bce"``). Rows
+        that are only encoded or classified need not: test rows of a
+        ``MinMaxScaler`` fitted on the training rows fall a little outside.
+        """
         check_is_fitted(self)
         X = validate_data(self, X, dtype=[np.float64, np.float32], reset=False)
-        self._check_input_range(X, self._config.loss)
+        if scored:
+            self._check_input_range(X, self._config.loss)
         return X
 
     # ------------------------------------------------------------- inference
@@ -496,6 +553,12 @@ class _PhaseContext:
     first_pass: bool
     incremental: bool
     min_batch_size: int
+    params: SimpleNamespace
+
+
+def _runs_full_budget(params):
+    """Whether training runs every epoch of ``max_iter``: a cosine schedule is planned over them."""
+    return params.learning_rate == "cosine" and not params.early_stopping
 
 
 def _has_batch_norm(network):

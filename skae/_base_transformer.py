@@ -5,7 +5,9 @@ from sklearn.base import ClassNamePrefixFeaturesOutMixin, TransformerMixin, _fit
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
 from skae._base import BaseAutoencoder
+from skae._defaults import TRANSFORMER_RULES
 from skae._fitted import Phase
+from skae._params import allow_auto
 from skae.nn import ReconstructionLoss
 from skae.nn._device import as_tensor
 
@@ -14,6 +16,11 @@ class BaseAutoencoderTransformer(
     ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseAutoencoder
 ):
     """Base class of the autoencoder transformers: the code, its inverse, the scores."""
+
+    _parameter_constraints: dict = allow_auto(
+        BaseAutoencoder._parameter_constraints, TRANSFORMER_RULES
+    )
+    _auto_rules = TRANSFORMER_RULES
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
@@ -62,8 +69,9 @@ class BaseAutoencoderTransformer(
 
     def _phases(self, X, targets, config, context):
         """One phase: reconstruct X (a held-out part monitored with ``early_stopping``)."""
+        params = context.params
         validation_batches = None
-        if self.early_stopping and not context.incremental:
+        if params.early_stopping and not context.incremental:
             X, X_val = self._validation_split(X, context.split_seed)
             validation_batches = self._held_out_batches(
                 as_tensor(X_val, dtype=context.dtype, device="cpu"), context
@@ -72,12 +80,12 @@ class BaseAutoencoderTransformer(
         return [
             Phase(
                 "training",
-                max_iter=1 if context.incremental else self.max_iter,
+                max_iter=1 if context.incremental else params.max_iter,
                 objective=lambda generator: self._objective(
                     config,
                     generator,
-                    corruption=self.corruption,
-                    corruption_level=self.corruption_level,
+                    corruption=params.corruption,
+                    corruption_level=params.corruption_level,
                 ),
                 batches=self._epoch_batches(X, batch_size, context),
                 weight_decay=self._weight_decay("reconstruction", batch_size, X.shape[1]),
@@ -155,7 +163,7 @@ class BaseAutoencoderTransformer(
         scores : ndarray of shape (n_samples,)
             Negative per-sample loss: greater is better.
         """
-        X = self._validated(X)
+        X = self._validated(X, scored=True)
         objective = self._objective(self._config, generator=None)
         return -self._map(lambda x: objective.per_sample(self.module_, x), X)
 

@@ -18,16 +18,18 @@ n_components : int, default=32
     Size of the code, the number of features ``transform`` returns.
 """,
     "architecture": f"""
-architecture : {{{", ".join(f'"{name}"' for name in ARCHITECTURES)}}}, default="dense"
-    The network. ``"dense"`` is a stack of fully connected layers
-    (``hidden_layer_sizes``). ``"conv"`` is a convolutional autoencoder for
-    images: stride-2 3x3 convolutions with ``conv_channels``, mirrored by
-    transposed ones; needs ``image_shape``. ``"vgg"`` has the same decoder
-    and a VGG-style encoder: per stage of ``conv_channels``, two
-    batch-normalised 3x3 convolutions and 2x2 max pooling (about four times
-    the computation of ``"conv"``, and the more accurate classifier). Either
-    half can be replaced by the user's own module (``encoder``,
-    ``decoder``).
+architecture : {{"auto", {", ".join(f'"{name}"' for name in ARCHITECTURES)}}}, default="auto"
+    The network. ``"auto"`` is ``"conv"`` for the transformers and ``"vgg"``
+    for :class:`~skae.AutoencoderClassifier` when ``image_shape`` is given,
+    ``"dense"`` otherwise; the choice is ``architecture_``. ``"dense"`` is a
+    stack of fully connected layers (``hidden_layer_sizes``). ``"conv"`` is
+    a convolutional autoencoder for images: stride-2 3x3 convolutions with
+    ``conv_channels``, mirrored by transposed ones; needs ``image_shape``.
+    ``"vgg"`` has the same decoder and a VGG-style encoder: per stage of
+    ``conv_channels``, two batch-normalised 3x3 convolutions and 2x2 max
+    pooling (about four times the computation of ``"conv"``, and the more
+    accurate classifier). Either half can be replaced by the user's own
+    module (``encoder``, ``decoder``).
 """,
     "image_shape": """
 image_shape : tuple of int, default=None
@@ -81,9 +83,13 @@ decoder : callable, default=None
     decoder of ``architecture``.
 """,
     "loss": """
-loss : {"mse", "bce"}, default="mse"
+loss : {"auto", "mse", "bce"}, default="auto"
     Reconstruction loss: mean squared error, or binary cross-entropy with
     a sigmoid output for inputs scaled to [0, 1] (e.g. pixel intensities).
+    ``"auto"`` is ``"bce"`` when every training value lies in [0, 1], else
+    ``"mse"``; the choice is ``loss_``. With ``"bce"``, rows that are scored
+    (``score``, ``score_samples``) must lie in [0, 1] too; rows that are
+    only encoded or classified need not.
 """,
     "corruption": """
 corruption : {"gaussian", "masking", "cutout"}, default=None
@@ -232,6 +238,13 @@ device_ : str
 image_shape_ : tuple of int or None
     The ``(channels, height, width)`` of the images, with -1 resolved and
     the channel axis explicit; None when ``image_shape`` is None.
+""",
+    "resolved_attributes": """
+architecture_ : str
+    The architecture trained, ``architecture`` with ``"auto"`` resolved.
+
+loss_ : str
+    The reconstruction loss trained, ``loss`` with ``"auto"`` resolved.
 """,
     "training_attributes": """
 n_iter_ : int

@@ -6,6 +6,7 @@ from sklearn.model_selection import train_test_split
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import validate_data
 
+from skae._defaults import auto_labeled_batch, trains_on_unlabeled
 from skae._fitted import Phase
 from skae.metrics import is_labeled
 from skae.nn import (
@@ -60,16 +61,20 @@ class FineTuningMixin:
             self._fine_tuning_phase(X, targets, config, context),
         ]
 
+    def _n_unlabeled(self, targets):
+        return int(np.count_nonzero(~targets["labeled"]))
+
     def _pretraining_phase(self, X, config, context):
-        runs = context.first_pass and self.pretrain_iter > 0
+        params = context.params
+        runs = context.first_pass and params.pretrain_iter > 0
         batch_size = self._batch_size(len(X)) if runs else 1
         return Phase(
             "pretraining",
-            max_iter=self.pretrain_iter if runs else 0,
+            max_iter=params.pretrain_iter if runs else 0,
             objective=lambda generator: AutoencoderObjective(
                 ReconstructionLoss(config.loss),
-                corruption=self.corruption,
-                corruption_level=self.corruption_level,
+                corruption=params.corruption,
+                corruption_level=params.corruption_level,
                 generator=generator,
                 image_shape=config.spec.image_shape,
             ),
@@ -82,9 +87,10 @@ class FineTuningMixin:
         )
 
     def _fine_tuning_phase(self, X, targets, config, context):
+        params = context.params
         X_labeled, y_labeled = X[targets["labeled"]], targets["y_index"]
         validation_batches = None
-        if self.early_stopping:
+        if params.early_stopping:
             X_labeled, X_val, y_labeled, y_val = self._validation_split_labeled(
                 X_labeled, y_labeled, context.split_seed
             )
@@ -92,14 +98,13 @@ class FineTuningMixin:
                 (as_tensor(X_val, dtype=context.dtype, device="cpu"), torch.as_tensor(y_val)),
                 context,
             )
-        batch_size = self._batch_size(len(X_labeled), auto=64)
-        uses_unlabeled = bool(
-            self.reconstruction_weight
-            or self.consistency_weight
-            or self.pseudo_label_threshold is not None
+        uses_unlabeled = trains_on_unlabeled(params, self._n_unlabeled(targets))
+        images = config.spec.image_shape is not None
+        batch_size = self._batch_size(
+            len(X_labeled), auto=auto_labeled_batch(len(X_labeled), uses_unlabeled, images)
         )
         X_unlabeled = X[~targets["labeled"]] if uses_unlabeled else X[:0]
-        unlabeled_batch_size = batch_size * self.unlabeled_ratio
+        unlabeled_batch_size = batch_size * params.unlabeled_ratio
         tensors = (
             as_tensor(X_labeled, dtype=context.dtype, device="cpu"),
             torch.as_tensor(y_labeled, dtype=torch.long),
@@ -107,8 +112,8 @@ class FineTuningMixin:
         )
         return Phase(
             "fine-tuning",
-            max_iter=self.max_iter,
-            objective=lambda generator: self._fine_tuning_objective(config, generator),
+            max_iter=params.max_iter,
+            objective=lambda generator: self._fine_tuning_objective(config, params, generator),
             batches=lambda generator: LabeledUnlabeledBatches(
                 *tensors,
                 labeled_batch_size=batch_size,
@@ -123,24 +128,24 @@ class FineTuningMixin:
             validation_batches=validation_batches,
         )
 
-    def _fine_tuning_objective(self, config, generator):
+    def _fine_tuning_objective(self, config, params, generator):
         image_shape = config.spec.image_shape
         perturb = None
-        if self.augment_shift or self.augment_flip or self.augment_noise:
+        if params.augment_shift or params.augment_flip or params.augment_noise:
             perturb = WeakPerturbation(
                 image_shape,
-                max_shift=self.augment_shift,
-                flip=self.augment_flip,
-                noise=self.augment_noise,
+                max_shift=params.augment_shift,
+                flip=params.augment_flip,
+                noise=params.augment_noise,
             )
         return ClassifierObjective(
             ReconstructionLoss(config.loss),
-            reconstruction_weight=self.reconstruction_weight,
-            consistency_weight=self.consistency_weight,
-            pseudo_label_threshold=self.pseudo_label_threshold,
+            reconstruction_weight=params.reconstruction_weight,
+            consistency_weight=params.consistency_weight,
+            pseudo_label_threshold=params.pseudo_label_threshold,
             perturb=perturb,
-            corruption=self.corruption,
-            corruption_level=self.corruption_level,
+            corruption=params.corruption,
+            corruption_level=params.corruption_level,
             generator=generator,
             image_shape=image_shape,
         )

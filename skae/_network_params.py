@@ -123,11 +123,14 @@ class NetworkParamsMixin:
             }
         return super().set_params(**params) if params else self
 
-    def _network_config(self, n_features):
-        """The architecture, :class:`~skae.nn.NetworkSpec` and user's modules fit would build."""
+    def _network_config(self, n_features, params):
+        """The architecture, :class:`~skae.nn.NetworkSpec` and user's modules of a fit.
+
+        ``params`` holds the fit's parameter values, ``"auto"`` resolved.
+        """
         spec = NetworkSpec(
             n_features=n_features,
-            n_components=self.n_components,
+            n_components=params.n_components,
             image_shape=resolve_image_shape(self.image_shape, n_features),
             hidden_layer_sizes=positive_sizes(self.hidden_layer_sizes, "hidden_layer_sizes"),
             conv_channels=positive_sizes(self.conv_channels, "conv_channels"),
@@ -139,7 +142,7 @@ class NetworkParamsMixin:
             if getattr(self, role) is not None
         ]
         return {
-            "architecture": self.architecture,
+            "architecture": params.architecture,
             "spec": spec,
             "modules": tuple(modules + sorted(self._extra_params().items())),
         }

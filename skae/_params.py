@@ -6,6 +6,7 @@ from numbers import Integral
 
 import numpy as np
 import torch
+from sklearn.utils._param_validation import StrOptions
 
 MODULE_PREFIXES = ("encoder__", "decoder__")
 
@@ -20,6 +21,14 @@ STRUCTURAL_PARAMETERS = (
     "conv_channels",
     "activation",
 )
+
+
+def allow_auto(constraints, names):
+    """``constraints`` (``_parameter_constraints``) with ``"auto"`` allowed for ``names``."""
+    return {
+        name: [StrOptions({"auto"}), *rules] if name in names else rules
+        for name, rules in constraints.items()
+    }
 
 
 def positive_sizes(sizes, name):

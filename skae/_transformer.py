@@ -20,8 +20,8 @@ class AutoencoderTransformer(BaseAutoencoderTransformer):
     search, where ``n_components`` is the size of the code.
 
     The network is dense (``n_features -> *hidden_layer_sizes ->
-    n_components`` and its mirror) or convolutional for images
-    (``architecture="conv"`` with ``image_shape``), or built around the
+    n_components`` and its mirror) or, by default when ``image_shape`` is
+    given, convolutional (``architecture="conv"``), or built around the
     user's own torch modules (``encoder``, ``decoder``). Options make it
     denoising (``corruption``) or sparse (``sparsity``). Training uses Adam
     on mini-batches, on CPU or CUDA, and stops like
@@ -103,6 +103,8 @@ class AutoencoderTransformer(BaseAutoencoderTransformer):
 
     {{image_shape_}}
 
+    {{resolved_attributes}}
+
     {{training_attributes}}
 
     See Also
@@ -141,14 +143,14 @@ class AutoencoderTransformer(BaseAutoencoderTransformer):
         self,
         n_components=32,
         *,
-        architecture="dense",
+        architecture="auto",
         image_shape=None,
         hidden_layer_sizes=(256,),
         conv_channels=(32, 64),
         activation="relu",
         encoder=None,
         decoder=None,
-        loss="mse",
+        loss="auto",
         corruption=None,
         corruption_level=0.1,
         sparsity=0.0,

@@ -107,6 +107,8 @@ class VariationalAutoencoder(BaseAutoencoderTransformer):
 
     {{image_shape_}}
 
+    {{resolved_attributes}}
+
     {{training_attributes}}
 
     See Also
@@ -139,14 +141,14 @@ class VariationalAutoencoder(BaseAutoencoderTransformer):
         self,
         n_components=32,
         *,
-        architecture="dense",
+        architecture="auto",
         image_shape=None,
         hidden_layer_sizes=(256,),
         conv_channels=(32, 64),
         activation="relu",
         encoder=None,
         decoder=None,
-        loss="mse",
+        loss="auto",
         corruption=None,
         corruption_level=0.1,
         beta=1.0,

@@ -18,9 +18,14 @@ def blobs(n_samples=120, n_features=10, seed=0, dtype=np.float64):
 
 
 def fast_autoencoder(**params):
-    """A small, quick, seeded autoencoder on the CPU."""
+    """A small, quick, seeded autoencoder on the CPU, with the squared error whatever X's range."""
     defaults = dict(
-        n_components=3, hidden_layer_sizes=(16,), max_iter=20, random_state=0, device="cpu"
+        n_components=3,
+        hidden_layer_sizes=(16,),
+        loss="mse",
+        max_iter=20,
+        random_state=0,
+        device="cpu",
     )
     return AutoencoderTransformer(**{**defaults, **params})
 

@@ -164,9 +164,18 @@ def test_image_shape_errors_name_both_numbers(digits, params, message):
 
 def test_image_shape_with_dense_architecture_keeps_dense_network(digits):
     X, _ = digits
-    est = AutoencoderTransformer(4, image_shape=(8, 8), max_iter=1, device="cpu").fit(X)
+    est = AutoencoderTransformer(
+        4, architecture="dense", image_shape=(8, 8), max_iter=1, device="cpu"
+    ).fit(X)
     assert not any(isinstance(m, torch.nn.Conv2d) for m in est.module_.modules())
     assert est.image_shape_ == (1, 8, 8)
+
+
+def test_image_shape_alone_chooses_the_conv_network(digits):
+    X, _ = digits
+    est = AutoencoderTransformer(4, image_shape=(8, 8), max_iter=1, device="cpu").fit(X)
+    assert est.architecture_ == "conv"
+    assert any(isinstance(m, torch.nn.Conv2d) for m in est.module_.modules())
 
 
 # ----------------------------------------------------------------- denoising
@@ -224,7 +233,7 @@ def test_denoising_autoencoder_removes_noise_better(digits):
     # keep the noise; a denoising one has to learn to remove it.
     X, _ = digits
     noisy = (X + np.random.default_rng(1).normal(0, 0.3, X.shape)).astype(np.float32)
-    params = dict(n_components=64, max_iter=60, random_state=0, device="cpu")
+    params = dict(n_components=64, loss="mse", max_iter=60, random_state=0, device="cpu")
     plain = AutoencoderTransformer(**params).fit(X)
     denoising = AutoencoderTransformer(corruption="gaussian", corruption_level=0.3, **params)
     denoising.fit(X)

@@ -37,6 +37,8 @@ ESTIMATORS = [
     _cpu(AutoencoderTransformer(encoder=VGGStyleEncoder, encoder__channels=(16, 32), **ROW_IMAGES)),
     _cpu(VariationalAutoencoder()),
     _cpu(VariationalAutoencoder(architecture="conv", **ROW_IMAGES)),
+    AutoencoderClassifier(device="cpu"),  # every default, "auto" budgets included
+    _cpu(AutoencoderClassifier(**ROW_IMAGES), max_iter=20),  # the defaults on images
     _cpu(AutoencoderClassifier(pretrain_iter=5), max_iter=30),
     _cpu(AutoencoderClassifier(pretrain_iter=5, precision="float64"), max_iter=30),
     _cpu(

@@ -162,7 +162,7 @@ def test_encoder_factory_loads_pretrained_weights(digits, tmp_path):
 # ----------------------------------------------- warm_start keeps structure
 
 
-DENSE = dict(image_shape=(8, 8))
+DENSE = dict(architecture="dense", image_shape=(8, 8))
 CONV = dict(architecture="conv", image_shape=(8, 8), conv_channels=(4, 8))
 CUSTOM = dict(encoder=VGGStyleEncoder, encoder__channels=(4,), image_shape=(8, 8))
 

@@ -145,8 +145,10 @@ def make_finetuned(
     out, and consistency between two shifted views of each unlabeled image
     (``benchmarks/bench_classifier_validation.py``). Shifts
     scale with the image (2 pixels on 28x28, none below 14x14), and left-right
-    flips apply only to ``MIRROR_SYMMETRIC`` data sets. Returns None for a
-    reducer that has no encoder to fine-tune.
+    flips apply only to ``MIRROR_SYMMETRIC`` data sets. Every setting is
+    explicit, none left to the classifier's ``"auto"`` rules, so that the
+    comparison measures the reducer's network with the same recipe on every
+    data set. Returns None for a reducer that has no encoder to fine-tune.
     """
     if reducer_name not in FINETUNED_REDUCERS:
         return None
@@ -155,12 +157,12 @@ def make_finetuned(
     if image_shape is None:  # no pixels to shift, flip or cut squares from
         recipe.update(corruption="masking", corruption_level=0.3)
     if not _reads_images(network) or image_shape is None:
-        del recipe["augment_shift"], recipe["augment_flip"]
+        recipe.update(augment_shift=0, augment_flip=False)
     else:
         recipe["augment_shift"] = min(image_shape) // 14
         recipe["augment_flip"] = dataset in MIRROR_SYMMETRIC
-    if not (recipe.get("augment_shift") or recipe.get("augment_flip")):
-        del recipe["consistency_weight"]  # two unperturbed views agree by construction
+    if not (recipe["augment_shift"] or recipe["augment_flip"]):
+        recipe["consistency_weight"] = 0.0  # two unperturbed views agree by construction
     return AutoencoderClassifier(
         n_components,
         image_shape=image_shape,
@@ -171,7 +173,8 @@ def make_finetuned(
         random_state=random_state,
         verbose=verbose,
         precision=precision,
-        **network,
+        augment_noise=0.0,
+        **{"learning_rate": "constant", **network},
         **recipe,
     )
 

@@ -1,6 +1,7 @@
 """Floating-point precision of training and inference: plain dtypes and autocast."""
 
 import contextlib
+import functools
 from dataclasses import dataclass
 
 import torch
@@ -112,3 +113,33 @@ def inference_precision(name, device):
         return resolve_precision(name, device)
     except ValueError:
         return Precision("float32", torch.device(device).type)
+
+
+#: CPU flags of native bfloat16 arithmetic (x86: AVX-512 BF16, AMX), as Linux names them.
+NATIVE_BFLOAT16_CPU_FLAGS = frozenset({"avx512_bf16", "amx_bf16"})
+
+
+def has_native_bfloat16(device):
+    """Whether ``device`` computes bfloat16 natively, where it trains faster than float32.
+
+    True on a CUDA device that supports bfloat16, and on a CPU whose flags
+    (``/proc/cpuinfo``, Linux only) name AVX-512 BF16 or AMX; False
+    elsewhere, including CPUs whose flags cannot be read.
+    """
+    device = torch.device(device)
+    if device.type == "cuda":
+        with torch.cuda.device(device):
+            return torch.cuda.is_bf16_supported()
+    return bool(NATIVE_BFLOAT16_CPU_FLAGS & _cpu_flags())
+
+
+@functools.cache
+def _cpu_flags():
+    try:
+        with open("/proc/cpuinfo") as cpuinfo:
+            for line in cpuinfo:
+                if line.startswith("flags"):
+                    return frozenset(line.split(":", 1)[1].split())
+    except OSError:
+        pass
+    return frozenset()

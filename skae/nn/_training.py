@@ -436,8 +436,9 @@ def fit_loop(
         The most epochs to run.
     tol : float
         The improvement that counts as one.
-    n_iter_no_change : int
-        Epochs without improvement tolerated before stopping.
+    n_iter_no_change : int or None
+        Epochs without improvement tolerated before stopping; None never
+        stops early (a learning-rate schedule planned over ``max_iter``).
     validation_batches : iterable of torch.Tensor, default=None
         Held-out data to monitor instead of the training loss.
     logger : EpochLogger, default=None
@@ -517,7 +518,7 @@ def fit_loop(
             if interrupt.requested:
                 history.stop_reason = "interrupted"
                 break
-            if no_improvement > n_iter_no_change:
+            if n_iter_no_change is not None and no_improvement > n_iter_no_change:
                 history.stop_reason = "converged"
                 break
     if best_state is not None:

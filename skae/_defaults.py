@@ -1,0 +1,164 @@
+"""The ``"auto"`` parameters: what a fit resolves them to, from the data and the task.
+
+Each estimator names its rules (:data:`TRANSFORMER_RULES`,
+:data:`CLASSIFIER_RULES`): one function per parameter, taking the
+:class:`DataTraits` of the training data and the values resolved before it,
+in the table's order. Every value was chosen on the validation split of
+``benchmarks/bench_classifier_validation.py`` (Fashion-MNIST) and checked on
+``benchmarks/bench_digits_defaults.py``; the user guide's "Defaults chosen
+from the data" says why, rule by rule.
+"""
+
+import math
+from dataclasses import dataclass
+from types import SimpleNamespace
+
+AUTO = "auto"
+
+#: Fine-tuning steps the classifier's epoch budget aims at on images: 30
+#: epochs of Fashion-MNIST, the budget its recipes were validated with.
+FINE_TUNING_STEPS = 7000
+FINE_TUNING_EPOCHS = (30, 300)
+#: Pretraining steps on images: 5 epochs of Fashion-MNIST with unlabeled rows,
+#: 2 when every row is labeled (the validated recipes), at most 100 epochs.
+PRETRAINING_STEPS = {"semi-supervised": 1200, "supervised": 480}
+PRETRAINING_EPOCHS = (2, 100)
+#: Labeled rows per fine-tuning step with ``batch_size="auto"``: 64, and for
+#: supervised fine-tuning on images up to 256, keeping 100 steps an epoch.
+LABELED_BATCH = (64, 256)
+STEPS_PER_SUPERVISED_EPOCH = 100
+#: Images narrower than this are not shifted: two pixels are too much of them.
+SHIFTED_MIN_SIDE = 8
+
+
+@dataclass(frozen=True)
+class DataTraits:
+    """What the ``"auto"`` rules read of the training data.
+
+    Attributes
+    ----------
+    n_samples : int
+        Training rows.
+    n_unlabeled : int
+        Rows labeled -1 (0 for the transformers).
+    image_shape : tuple of int or None
+        ``(channels, height, width)`` of the rows, or None for flat rows.
+    in_unit_interval : bool
+        Whether every value of X lies in [0, 1].
+    native_bfloat16 : bool
+        Whether the training device computes bfloat16 natively.
+    """
+
+    n_samples: int
+    n_unlabeled: int
+    image_shape: tuple | None
+    in_unit_interval: bool
+    native_bfloat16: bool
+
+    @property
+    def images(self):
+        return self.image_shape is not None
+
+    @property
+    def n_labeled(self):
+        return self.n_samples - self.n_unlabeled
+
+    @property
+    def semi_supervised(self):
+        """Images with unlabeled rows: the classifier's semi-supervised signals apply."""
+        return self.images and self.n_unlabeled > 0
+
+
+def resolve(params, rules, traits, fitted=None):
+    """``params`` with each ``"auto"`` replaced by its rule's value, as a namespace.
+
+    ``fitted`` holds the values a previous fit resolved; a fit that continues
+    it (``warm_start``, ``partial_fit``) keeps them, so that the data of a
+    later call cannot change the network or the loss under it.
+    """
+    resolved = SimpleNamespace(**params)
+    for name, rule in rules.items():
+        if params[name] == AUTO:
+            value = fitted[name] if fitted is not None else rule(traits, resolved)
+            setattr(resolved, name, value)
+    return resolved
+
+
+def auto_labeled_batch(n_labeled, trains_on_unlabeled, images):
+    """Labeled rows per fine-tuning step that ``batch_size="auto"`` asks for."""
+    smallest, largest = LABELED_BATCH
+    if images and not trains_on_unlabeled:
+        return min(largest, max(smallest, n_labeled // STEPS_PER_SUPERVISED_EPOCH))
+    return smallest
+
+
+def trains_on_unlabeled(params, n_unlabeled):
+    """Whether fine-tuning draws unlabeled rows: a semi-supervised signal is on, and rows exist."""
+    signal = (
+        params.reconstruction_weight
+        or params.consistency_weight
+        or params.pseudo_label_threshold is not None
+    )
+    return bool(signal) and n_unlabeled > 0
+
+
+def _clip(value, bounds):
+    return int(min(max(value, bounds[0]), bounds[1]))
+
+
+def _fine_tuning_epochs(traits, params):
+    if not traits.images:
+        return 100
+    unlabeled = trains_on_unlabeled(params, traits.n_unlabeled)
+    batch = auto_labeled_batch(traits.n_labeled, unlabeled, images=True)
+    batch = min(batch if params.batch_size == AUTO else params.batch_size, traits.n_labeled)
+    if unlabeled:
+        # An epoch is a pass over the unlabeled rows, unlabeled_ratio of them per labeled row.
+        rows, batch = traits.n_unlabeled, batch * params.unlabeled_ratio
+    else:
+        rows = traits.n_labeled
+    return _clip(round(FINE_TUNING_STEPS / math.ceil(rows / batch)), FINE_TUNING_EPOCHS)
+
+
+def _pretraining_epochs(traits, params):
+    if not traits.images:
+        return 20
+    batch = 256 if params.batch_size == AUTO else params.batch_size
+    steps_per_epoch = math.ceil(traits.n_samples / min(batch, traits.n_samples))
+    kind = "semi-supervised" if traits.n_unlabeled else "supervised"
+    return _clip(round(PRETRAINING_STEPS[kind] / steps_per_epoch), PRETRAINING_EPOCHS)
+
+
+def _smallest_side(traits):
+    return min(traits.image_shape[1:]) if traits.images else 0
+
+
+def _loss(traits, params):
+    return "bce" if traits.in_unit_interval else "mse"
+
+
+TRANSFORMER_RULES = {
+    "architecture": lambda traits, params: "conv" if traits.images else "dense",
+    "loss": _loss,
+}
+
+CLASSIFIER_RULES = {
+    "architecture": lambda traits, params: "vgg" if traits.images else "dense",
+    "n_components": lambda traits, params: 128 if traits.images else 32,
+    "loss": _loss,
+    "learning_rate": lambda traits, params: "cosine" if traits.images else "constant",
+    "precision": lambda traits, params: (
+        "bfloat16" if traits.images and traits.native_bfloat16 else "float32"
+    ),
+    "augment_shift": lambda traits, params: 2 if _smallest_side(traits) >= SHIFTED_MIN_SIDE else 0,
+    # Noisy views keep the classifier (and its batch-norm statistics) working on noisy images.
+    "augment_noise": lambda traits, params: (
+        0.1 if traits.images and traits.in_unit_interval else 0.0
+    ),
+    "consistency_weight": lambda traits, params: 1.0 if traits.semi_supervised else 0.0,
+    "pseudo_label_threshold": lambda traits, params: 0.95 if traits.semi_supervised else None,
+    "corruption": lambda traits, params: "cutout" if traits.semi_supervised else None,
+    "corruption_level": lambda traits, params: 0.5 if params.corruption == "cutout" else 0.1,
+    "pretrain_iter": _pretraining_epochs,
+    "max_iter": _fine_tuning_epochs,
+}
