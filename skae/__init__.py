@@ -2,6 +2,7 @@
 
 from skae._augmenter import AugmentedClassifier, AutoencoderAugmenter
 from skae._classifier import AutoencoderClassifier
+from skae._persistence import UntrustedTypeError, get_untrusted_types, load, save
 from skae._pretrained import PretrainedClassifier
 from skae._transformer import AutoencoderTransformer
 from skae._variational import VariationalAutoencoder
@@ -14,6 +15,10 @@ __all__ = [
     "AutoencoderClassifier",
     "AutoencoderTransformer",
     "PretrainedClassifier",
+    "UntrustedTypeError",
     "VariationalAutoencoder",
     "__version__",
+    "get_untrusted_types",
+    "load",
+    "save",
 ]

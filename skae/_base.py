@@ -38,6 +38,7 @@ from skae.nn._compile import CompiledFunction
 from skae.nn._device import (
     as_tensor,
     caller_thread_limit,
+    loadable_device,
     make_generator,
     resolve_device,
     thread_limit,
@@ -501,15 +502,7 @@ class BaseAutoencoder(NetworkParamsMixin, BaseEstimator):
         super().__setstate__(state)
         if torch_state is None:
             return
-        device = self.device_
-        if device.startswith("cuda") and not torch.cuda.is_available():
-            warnings.warn(
-                f"This model was fitted on {device}, which is not available here; "
-                "it is loaded on the CPU.",
-                UserWarning,
-                stacklevel=2,
-            )
-            device = "cpu"
+        device = loadable_device(self.device_)
         self.__dict__.update(loads(torch_state, map_location=device))
         self.device_ = device
 

@@ -24,3 +24,17 @@ def test_semi_supervised_quickstart_runs_on_its_own():
     assert list(namespace["clf"].classes_) == list(range(10))
     accuracy = float(printed.getvalue().split()[-1])
     assert 0.8 < accuracy <= 1
+
+
+def test_defaults_quickstart_prints_what_the_readme_says():
+    (block,) = [block for block in _quickstart_blocks() if "AutoencoderClassifier(" in block]
+    documented = re.search(r"^# defaults ([0-9.]+), raw pixels ([0-9.]+)", block, re.M)
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        exec(compile(block, str(README), "exec"), {"__name__": "readme"})
+    shown = re.search(r"defaults ([0-9.]+), raw pixels ([0-9.]+)", printed.getvalue())
+    defaults, raw = (float(value) for value in shown.groups())
+    assert raw == float(documented.group(2))
+    # Exact on a CPU with native bfloat16, as documented; float32 elsewhere lands close.
+    assert abs(defaults - float(documented.group(1))) <= 0.01
+    assert defaults >= raw + 0.03

@@ -1,6 +1,7 @@
 """Device resolution, tensor conversion and thread limits for the engine."""
 
 import contextlib
+import warnings
 
 import numpy as np
 import torch
@@ -9,6 +10,23 @@ import torch
 # of the free memory; the rest is left to weights, optimizer state and
 # activations. A larger training set streams from pinned host memory.
 RESIDENT_FRACTION = 0.5
+
+
+def loadable_device(device):
+    """The device a model fitted on ``device`` (a string) loads on here.
+
+    Its own device where it exists, else the CPU, with a warning: a model
+    fitted on a GPU loads on a machine without one.
+    """
+    if device.startswith("cuda") and not torch.cuda.is_available():
+        warnings.warn(
+            f"This model was fitted on {device}, which is not available here; "
+            "it is loaded on the CPU.",
+            UserWarning,
+            stacklevel=3,
+        )
+        return "cpu"
+    return device
 
 
 def resolve_device(device):
