@@ -48,7 +48,7 @@ def encode(value, tensors, name):
         return [encode(v, tensors, f"{name}.{i}") for i, v in enumerate(value)]
     if isinstance(value, dict):
         items = [
-            [encode(k, tensors, f"{name}.key{i}"), encode(v, tensors, f"{name}.{i}")]
+            [encode(k, tensors, f"{name}.key{i}"), encode(v, tensors, f"{name}.{_label(k, i)}")]
             for i, (k, v) in enumerate(value.items())
         ]
         return {"__dict__": items}
@@ -81,6 +81,11 @@ def encode(value, tensors, name):
             )
         return {"__callable__": qualified_name(value)}
     raise TypeError(f"{name}: cannot save a value of type {type(value).__name__}.")
+
+
+def _label(key, index):
+    """The part of a tensor's (or an error's) name that says which item of a dict it is."""
+    return key if isinstance(key, str) and key.isidentifier() else str(index)
 
 
 def decode(data, tensors, trusted):

@@ -17,6 +17,7 @@ from skae._transformer import AutoencoderTransformer
 from skae._variational import VariationalAutoencoder
 from skae.nn._device import loadable_device
 from skae.nn._modules import build_seeded
+from skae.nn._precision import inference_precision
 
 #: The estimators whose state a file holds as a record, by type name.
 ESTIMATOR_TYPES = {
@@ -64,7 +65,9 @@ def estimator_from_record(record, tensors, trusted):
     }
     network = _rebuilt_network(estimator, weights)
     device = loadable_device(estimator.device_)
-    network.to(device).eval()
+    # The layout training left (channels-last under autocast), whose kernels round alike.
+    layout = inference_precision(estimator._config.precision, device).memory_format(network)
+    network.to(device=device, memory_format=layout).eval()
     optimizer = estimator._make_optimizer(network, weight_decay=0.0)
     try:
         optimizer.load_state_dict(decode(record["optimizer"], tensors, trusted))
@@ -89,6 +92,6 @@ def _rebuilt_network(estimator, weights):
     except RuntimeError as exc:
         raise ValueError(
             "The file's weights do not fit the network its configuration describes "
-            f"(architecture {estimator._config.architecture!r}): {exc}"
+            f"(architecture {estimator._config.architecture!r}): {' '.join(str(exc).split())}"
         ) from None
     return network
