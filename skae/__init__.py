@@ -2,6 +2,7 @@
 
 from skae._augmenter import AugmentedClassifier, AutoencoderAugmenter
 from skae._classifier import AutoencoderClassifier
+from skae._onnx import register_onnx_converters, to_onnx
 from skae._persistence import UntrustedTypeError, get_untrusted_types, load, save
 from skae._pretrained import PretrainedClassifier
 from skae._transformer import AutoencoderTransformer
@@ -20,5 +21,7 @@ __all__ = [
     "__version__",
     "get_untrusted_types",
     "load",
+    "register_onnx_converters",
     "save",
+    "to_onnx",
 ]
