@@ -14,6 +14,7 @@ import copy
 import importlib
 import io
 import logging
+import warnings
 
 import numpy as np
 import torch
@@ -150,12 +151,15 @@ def _export(estimator, method, X, opset):
 
 @contextlib.contextmanager
 def _quiet_exporter():
-    """Silence the exporter's progress lines and its notes about torchvision."""
+    """Silence the exporter's progress lines, its notes about torchvision, and the
+    deprecation warnings torch's exporter raises about its own internals (torch 2.13)."""
     logger = logging.getLogger("torch.onnx")
     level = logger.level
     logger.setLevel(logging.ERROR)
     try:
-        with contextlib.redirect_stdout(io.StringIO()):
+        with contextlib.redirect_stdout(io.StringIO()), warnings.catch_warnings():
+            for category in (DeprecationWarning, FutureWarning):
+                warnings.filterwarnings("ignore", category=category)
             yield
     finally:
         logger.setLevel(level)
