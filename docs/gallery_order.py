@@ -16,6 +16,7 @@ EXAMPLES = (
     "plot_variational.py",
     "plot_anomaly_detection.py",
     "plot_custom_encoder.py",
+    "plot_save_and_export.py",
 )
 
 
