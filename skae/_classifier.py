@@ -133,11 +133,12 @@ class AutoencoderClassifier(
         or natural images, never for digits or text.
 
     augment_noise : float or "auto", default="auto"
-        Standard deviation of Gaussian noise added to the rows seen in
-        fine-tuning; 0 turns it off. ``"auto"`` is 0.1 on images whose
-        values lie in [0, 1] (pixel intensities), else 0: without it, a
-        classifier trained on clean images loses much of its accuracy on
-        images with mild sensor noise (see the user guide).
+        Largest standard deviation of Gaussian noise added to the rows seen
+        in fine-tuning: each row draws its own, uniformly between 0 and this
+        value; 0 turns it off. ``"auto"`` is 0.2 on images whose values lie
+        in [0, 1] (pixel intensities), else 0: without it, a classifier
+        trained on clean images loses much of its accuracy on images with
+        mild sensor noise (see the user guide).
 
     learning_rate : {"auto", "constant", "cosine"}, default="auto"
         The learning rate's schedule over the epochs of each phase.

@@ -103,7 +103,7 @@ def test_images_with_unlabeled_rows_get_the_validated_recipe(monkeypatch):
         "learning_rate": "cosine",
         "precision": "bfloat16",
         "augment_shift": 2,
-        "augment_noise": 0.1,
+        "augment_noise": 0.2,
         **SEMI_SUPERVISED_SIGNALS,
         "pretrain_iter": 1,
         "max_iter": 1,
@@ -246,3 +246,16 @@ def test_supervised_batches_on_images_grow_with_the_labeled_rows():
     assert auto_labeled_batch(60000, trains_on_unlabeled=False, images=True) == 256
     assert auto_labeled_batch(60000, trains_on_unlabeled=True, images=True) == 64
     assert auto_labeled_batch(60000, trains_on_unlabeled=False, images=False) == 64
+
+
+def test_each_image_draws_its_own_noise_level():
+    import torch
+
+    from skae.nn._perturbations import WeakPerturbation
+
+    perturb = WeakPerturbation((1, 8, 8), max_shift=0, noise=0.2)
+    x = torch.zeros(400, 64)
+    noise = perturb(x, torch.Generator().manual_seed(0))
+    levels = noise.std(dim=1)
+    assert levels.min() < 0.03 and 0.17 < levels.max() < 0.23  # clean to noisy in one batch
+    assert abs(levels.mean().item() - 0.1) < 0.01  # uniform on [0, 0.2]

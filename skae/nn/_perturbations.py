@@ -77,7 +77,10 @@ class WeakPerturbation:
     flip : bool, default=False
         Mirror left-right with probability 1/2.
     noise : float, default=0.0
-        Standard deviation of added Gaussian noise (0: none).
+        Largest standard deviation of added Gaussian noise (0: none). Each
+        image draws its own, uniformly between 0 and ``noise``, so that a
+        batch mixes clean and noisy images and batch normalisation's
+        statistics describe both.
     """
 
     def __init__(self, image_shape, *, max_shift=2, flip=False, noise=0.0):
@@ -91,7 +94,10 @@ class WeakPerturbation:
         if self.flip:
             x = random_flip(x, self.image_shape, generator)
         if self.noise:
-            x = x + self.noise * torch.randn(
+            scale = self.noise * torch.rand(
+                (len(x), *[1] * (x.ndim - 1)), generator=generator, device=x.device, dtype=x.dtype
+            )
+            x = x + scale * torch.randn(
                 x.shape, generator=generator, device=x.device, dtype=x.dtype
             )
         return x
