@@ -78,3 +78,16 @@ session = ort.InferenceSession(model.SerializeToString(), providers=["CPUExecuti
 labels = session.run(None, {"X": X_test})[0]
 print(f"{len(model.graph.node)} ONNX nodes")
 print("labels equal to predict's:", np.array_equal(labels, pipe.predict(X_test)))
+
+# %%
+# The first test digits, labeled by the ONNX graph alone.
+
+import matplotlib.pyplot as plt
+
+fig, axes = plt.subplots(1, 8, figsize=(8, 1.6))
+for ax, image, label in zip(axes, X_test, labels, strict=False):
+    ax.imshow(image.reshape(8, 8), cmap="gray_r")
+    ax.set_title(str(label))
+    ax.set_axis_off()
+fig.suptitle("onnxruntime's labels")
+plt.show()

@@ -85,7 +85,12 @@ def to_onnx(estimator, X, *, method=None, target_opset=None):
             raise ValueError("method applies to skae estimators only; skl2onnx exports the rest.")
         register_onnx_converters()
         skl2onnx = _require("skl2onnx")
-        return skl2onnx.to_onnx(estimator, X, target_opset=_opset(target_opset))
+        with warnings.catch_warnings():
+            # skl2onnx 1.20 reads SVC's probA_/probB_, which scikit-learn 1.9 deprecates.
+            warnings.filterwarnings(
+                "ignore", message="Attribute `prob[AB]_` was deprecated", category=FutureWarning
+            )
+            return skl2onnx.to_onnx(estimator, X, target_opset=_opset(target_opset))
     check_is_fitted(estimator)
     kind = "classifier" if isinstance(estimator, AutoencoderClassifier) else "transformer"
     method = method or METHODS[kind][0]
