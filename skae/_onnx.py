@@ -22,6 +22,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from skae._base import BaseAutoencoder
 from skae._classifier import AutoencoderClassifier
+from skae._extras import import_extra
 from skae._transformer import AutoencoderTransformer
 from skae._variational import VariationalAutoencoder
 from skae.nn import ReconstructionLoss
@@ -186,13 +187,7 @@ def _latest_opset():
 
 
 def _require(module):
-    try:
-        return importlib.import_module(module)
-    except ImportError as exc:
-        raise ImportError(
-            f"ONNX export needs {module}: pip install skae[onnx] (onnx, onnxscript, "
-            "skl2onnx, onnxruntime)"
-        ) from exc
+    return import_extra(module, "onnx", "ONNX export")
 
 
 # ------------------------------------------------------------------ skl2onnx

@@ -294,7 +294,7 @@ def test_an_untrusted_scikit_learn_step_is_refused_by_name(images, tmp_path):
 def test_a_missing_extra_names_it(images, tmp_path, monkeypatch):
     import importlib
 
-    from skae._persistence import _archive
+    from skae import _extras
 
     real = importlib.import_module
 
@@ -303,7 +303,7 @@ def test_a_missing_extra_names_it(images, tmp_path, monkeypatch):
             raise ImportError(f"No module named {name!r}")
         return real(name, *args)
 
-    monkeypatch.setattr(_archive.importlib, "import_module", without_safetensors)
+    monkeypatch.setattr(_extras.importlib, "import_module", without_safetensors)
     with pytest.raises(ImportError, match=r"pip install skae\[persistence\]"):
         skae.save(AutoencoderTransformer(), tmp_path / "model.skae")
 

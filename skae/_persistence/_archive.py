@@ -11,7 +11,6 @@ extra byte is an error before anything is built.
 
 import copy
 import hashlib
-import importlib
 import json
 import os
 import secrets
@@ -25,6 +24,7 @@ from sklearn.base import BaseEstimator
 
 from skae._augmenter import AugmentedClassifier, AutoencoderAugmenter
 from skae._base import BaseAutoencoder
+from skae._extras import import_extra
 from skae._persistence._codec import UntrustedTypeError, callables_in, qualified_name
 from skae._persistence._estimators import estimator_from_record, estimator_record
 from skae._pretrained import PretrainedClassifier
@@ -316,11 +316,4 @@ def _with_estimators(item, markers, seen):
 
 
 def _require(module):
-    """Import an optional dependency, or say which extra installs it."""
-    try:
-        return importlib.import_module(module)
-    except ImportError as exc:
-        raise ImportError(
-            f"Saving and loading skae models needs {module.split('.')[0]}: "
-            "pip install skae[persistence]"
-        ) from exc
+    return import_extra(module, "persistence", "Saving and loading skae models")
