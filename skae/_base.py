@@ -96,19 +96,20 @@ class BaseAutoencoder(NetworkParamsMixin, BaseEstimator):
 
     # --------------------------------------------------------------- fitting
 
-    def _fit(self, X, y=None, *, incremental=False):
+    def _fit(self, X, y=None, *, incremental=False, **data_args):
         """The one fit sequence of every skae estimator.
 
         Validate, make the fitted configuration, resolve device and precision
         once, seed, build (or copy) the network, then run the phases the
         estimator declares (:meth:`_phases`) through the engine's loop, and
         store the result only once every phase has succeeded: a failed fit
-        leaves a previously fitted model as it was.
+        leaves a previously fitted model as it was. ``data_args`` go to
+        :meth:`_validate_training_data` (the classifier's ``classes``).
         """
         reason = "partial_fit" if incremental else "warm_start"
         first_pass = not hasattr(self, "module_") or not (self.warm_start or incremental)
         with _restore_state_on_failure(self):
-            X, targets = self._validate_training_data(X, y, reset=first_pass)
+            X, targets = self._validate_training_data(X, y, reset=first_pass, **data_args)
             device = resolve_device(self.device)
             params = self._resolved_params(X, targets, device, first_pass)
             self._check_params(params)

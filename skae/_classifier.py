@@ -16,6 +16,7 @@ from skae._docstrings import fill_doc
 from skae._fine_tuning import FineTuningMixin
 from skae._params import allow_auto
 from skae._semi_supervised import LabeledScoreMixin
+from skae.metrics import is_labeled
 
 
 @fill_doc
@@ -394,6 +395,55 @@ class AutoencoderClassifier(
             The fitted classifier.
         """
         return self._fit(X, y)
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(self, X, y, classes=None):
+        """Fine-tune for one epoch on X, keeping the network of previous calls.
+
+        As :meth:`sklearn.neural_network.MLPClassifier.partial_fit`: the first
+        call needs every class in ``classes``, since a chunk of data may hold
+        only some; it builds the network and pretrains it on X
+        (``pretrain_iter`` epochs, none with ``pretrain_iter=0``). Every call
+        then fine-tunes for one epoch. ``early_stopping`` and ``max_iter`` do
+        not apply, and the network's structure cannot change between calls.
+        This is what successive halving over epochs calls (see the
+        :ref:`scaling-out guide <scaling_out>`).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            A chunk of training data, labeled and unlabeled rows together.
+
+        y : array-like of shape (n_samples,)
+            Class labels from ``classes``; -1 marks an unlabeled row.
+
+        classes : array-like of shape (n_classes,), default=None
+            Every class the model will know. Needed on the first call;
+            later calls may leave it out, or must give the same classes.
+
+        Returns
+        -------
+        self : object
+            The updated classifier.
+        """
+        first_call = not hasattr(self, "module_")
+        if classes is not None:
+            classes = np.unique(np.asarray(classes))
+            if is_labeled(classes).sum() < len(classes):
+                raise ValueError(
+                    f"classes={classes.tolist()} holds -1, which marks an unlabeled row, "
+                    "not a class."
+                )
+        if first_call and classes is None:
+            raise ValueError("classes must be passed on the first call to partial_fit.")
+        if not first_call and classes is not None and not np.array_equal(classes, self.classes_):
+            raise ValueError(
+                f"classes={classes.tolist()} is not the classes of the first call to "
+                f"partial_fit, {self.classes_.tolist()}."
+            )
+        return self._fit(
+            X, y, incremental=True, classes=self.classes_ if classes is None else classes
+        )
 
     def _check_params(self, params):
         super()._check_params(params)

@@ -33,12 +33,24 @@ class FineTuningMixin:
 
     _main_phase = "fine-tuning"
 
-    def _validate_training_data(self, X, y, *, reset):
-        """X, and the labeled mask, class indices and classes of y."""
+    def _validate_training_data(self, X, y, *, reset, classes=None):
+        """X, and the labeled mask, class indices and classes of y.
+
+        ``classes`` (from ``partial_fit``) are all the classes of the model,
+        of which y may hold some; without them they are y's own.
+        """
         X, y = validate_data(self, X, y, dtype=[np.float64, np.float32], reset=reset)
         labeled = is_labeled(y)
         check_classification_targets(y[labeled])
-        classes, y_index = np.unique(y[labeled], return_inverse=True)
+        if classes is None:
+            classes, y_index = np.unique(y[labeled], return_inverse=True)
+        else:
+            unknown = np.setdiff1d(y[labeled], classes)
+            if unknown.size:
+                raise ValueError(
+                    f"y has labels that are not in classes={classes.tolist()}: {unknown.tolist()}."
+                )
+            y_index = np.searchsorted(classes, y[labeled])
         if len(classes) < 2:
             raise ValueError(
                 f"{type(self).__name__} needs labeled rows of at least 2 classes; "
@@ -90,7 +102,7 @@ class FineTuningMixin:
         params = context.params
         X_labeled, y_labeled = X[targets["labeled"]], targets["y_index"]
         validation_batches = None
-        if params.early_stopping:
+        if params.early_stopping and not context.incremental:
             X_labeled, X_val, y_labeled, y_val = self._validation_split_labeled(
                 X_labeled, y_labeled, context.split_seed
             )
@@ -112,7 +124,7 @@ class FineTuningMixin:
         )
         return Phase(
             "fine-tuning",
-            max_iter=params.max_iter,
+            max_iter=1 if context.incremental else params.max_iter,
             objective=lambda generator: self._fine_tuning_objective(config, params, generator),
             batches=lambda generator: LabeledUnlabeledBatches(
                 *tensors,

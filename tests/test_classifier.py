@@ -234,6 +234,49 @@ def test_warm_start_continues_fine_tuning_and_keeps_classes(digits):
         clf.set_params(n_components=8).fit(X, y)
 
 
+def test_partial_fit_learns_from_chunks_with_some_classes_each(digits):
+    X, y = digits
+    order = np.argsort(y[:1200], kind="stable")  # each chunk holds 2 or 3 classes only
+    chunks = np.array_split(order, 4)
+    clf = _clf()
+    for epoch in range(8):
+        for chunk in chunks:
+            clf.partial_fit(X[chunk], y[chunk], classes=np.arange(10) if epoch == 0 else None)
+    assert clf.n_iter_ == len(clf.loss_curve_) == 32
+    assert len(clf.pretrain_loss_curve_) == 5  # the first call pretrains, once
+    assert_array_equal(clf.classes_, np.arange(10))
+    assert clf.score(X[1200:], y[1200:]) > 0.8
+
+
+def test_partial_fit_uses_unlabeled_rows_and_string_classes(digits):
+    X, y = digits
+    labels = np.array(list("abcdefghij"), dtype=object)[y]
+    y_semi = np.where(np.arange(len(y)) % 5 == 0, labels, "-1")
+    clf = _clf(pretrain_iter=0, consistency_weight=1.0)
+    clf.partial_fit(X, y_semi, classes=list("abcdefghij"))
+    assert_array_equal(clf.classes_, np.array(list("abcdefghij"), dtype=object))
+    assert clf.n_iter_ == 1 and clf.pretrain_loss_curve_ == []
+
+
+def test_partial_fit_errors(digits):
+    X, y = digits
+    with pytest.raises(ValueError, match="classes must be passed on the first call"):
+        _clf().partial_fit(X, y)
+    with pytest.raises(ValueError, match=r"y has labels that are not in classes=\[0, 1\]"):
+        _clf().partial_fit(X[y < 3], y[y < 3], classes=[0, 1])
+    with pytest.raises(ValueError, match="holds -1"):
+        _clf().partial_fit(X, y, classes=[-1, *range(10)])
+    clf = _clf(pretrain_iter=1).partial_fit(X[:200], y[:200], classes=range(10))
+    before = clf.predict_proba(X[:50])
+    with pytest.raises(ValueError, match="is not the classes of the first call"):
+        clf.partial_fit(X, y, classes=range(11))
+    with pytest.raises(ValueError, match="n_components=8 differs"):
+        clf.set_params(n_components=8).partial_fit(X, y)
+    with pytest.raises(ValueError, match="X has 10 features"):
+        clf.set_params(n_components=16).partial_fit(X[:, :10], y)
+    assert_array_equal(clf.predict_proba(X[:50]), before)  # failed calls changed nothing
+
+
 def test_unfitted_classifier_raises(digits):
     X, _ = digits
     for method in ("predict", "predict_proba", "transform"):

@@ -1,6 +1,9 @@
 """Device resolution, tensor conversion and thread limits for the engine."""
 
 import contextlib
+import os
+import re
+import sys
 import warnings
 
 import numpy as np
@@ -18,7 +21,9 @@ def loadable_device(device):
     Its own device where it exists, else the CPU, with a warning: a model
     fitted on a GPU loads on a machine without one.
     """
-    if device.startswith("cuda") and not torch.cuda.is_available():
+    if not device.startswith("cuda"):
+        return device
+    if not torch.cuda.is_available():
         warnings.warn(
             f"This model was fitted on {device}, which is not available here; "
             "it is loaded on the CPU.",
@@ -26,6 +31,10 @@ def loadable_device(device):
             stacklevel=3,
         )
         return "cpu"
+    index = torch.device(device).index
+    if index is not None and index >= torch.cuda.device_count():
+        # Fitted on a Dask worker's second GPU, say, and loaded where there is one.
+        return "cuda"
     return device
 
 
@@ -41,7 +50,8 @@ def resolve_device(device):
     Returns
     -------
     torch.device
-        The device to train and infer on.
+        The device to train and infer on. On a Dask worker, ``"auto"`` is
+        the worker's own GPU (see :func:`worker_gpu`).
 
     Raises
     ------
@@ -49,7 +59,7 @@ def resolve_device(device):
         If the string is not a device name, or CUDA is requested but absent.
     """
     if device == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+        return torch.device(worker_gpu() if torch.cuda.is_available() else "cpu")
     try:
         resolved = torch.device(device)
     except (RuntimeError, TypeError) as exc:
@@ -126,18 +136,57 @@ def place_for_training(tensors, device):
     return tuple(t.pin_memory() for t in tensors)
 
 
+def dask_worker():
+    """The ``dask.distributed`` worker running this code, or None outside one."""
+    distributed = sys.modules.get("distributed")  # never imported by skae itself
+    if distributed is None:
+        return None
+    try:
+        return distributed.get_worker()
+    except ValueError:
+        return None
+
+
+def worker_gpu():
+    """``"cuda"`` or ``"cuda:N"``: the GPU of the Dask worker running this, if any.
+
+    A worker restricted to its own GPUs (``CUDA_VISIBLE_DEVICES`` set for
+    it, as ``dask_cuda.LocalCUDACluster`` does) gets the first it sees.
+    Workers that all see several GPUs are spread over them by their number:
+    a ``LocalCluster``'s worker names ``0, 1, ...``, or a name ending in
+    ``-N`` (``dask worker --name host-N``). Outside a worker, and for any
+    other name, it is ``"cuda"``.
+    """
+    worker = dask_worker()
+    if worker is None or "CUDA_VISIBLE_DEVICES" in os.environ:
+        return "cuda"
+    n_gpus = torch.cuda.device_count()
+    match = re.fullmatch(r"(?:.*-)?(\d+)", str(worker.name))
+    if n_gpus <= 1 or match is None:
+        return "cuda"
+    return f"cuda:{int(match.group(1)) % n_gpus}"
+
+
 def caller_thread_limit():
     """The number of intra-op threads the caller allows torch to use.
 
     Returns
     -------
     int
-        torch's own setting, lowered to any OpenMP limit set by the caller
-        through ``threadpoolctl`` or by joblib in a worker process (joblib
-        caps each worker at ``cpu_count // n_jobs`` threads).
+        On a Dask worker, the worker's threads (its share of the cores,
+        ``threads_per_worker``) divided among the tasks it runs at once: a
+        search on 2-thread workers trains two candidates per worker on one
+        thread each, or its last candidate on two. Elsewhere torch's own
+        setting, lowered to any OpenMP limit set by the caller through
+        ``threadpoolctl`` or by joblib in a worker process (joblib caps each
+        worker at ``cpu_count // n_jobs`` threads).
     """
     from threadpoolctl import threadpool_info
 
+    worker = dask_worker()
+    if worker is not None:
+        # Dask's nanny sets OMP_NUM_THREADS=1 for every worker, whatever its share.
+        return max(1, worker.state.nthreads // max(1, worker.state.executing_count))
     limit = torch.get_num_threads()
     for pool in threadpool_info():
         if pool["user_api"] == "openmp":
