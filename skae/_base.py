@@ -16,6 +16,7 @@ import contextlib
 import copy
 import functools
 import math
+import os
 import sys
 import warnings
 from dataclasses import dataclass
@@ -27,13 +28,14 @@ import torch
 from sklearn.base import BaseEstimator
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted
 
 from skae._defaults import DataTraits, resolve
 from skae._fitted import FittedConfig, Seeds
 from skae._network_params import NetworkParamsMixin
+from skae._out_of_core import OutOfCoreData, validate_X, value_range
 from skae._params import positive_sizes, resolve_image_shape
-from skae.nn import ARCHITECTURES, InMemoryBatches, ReconstructionLoss, fit_loop
+from skae.nn import ARCHITECTURES, ChunkedBatches, InMemoryBatches, ReconstructionLoss, fit_loop
 from skae.nn._compile import CompiledFunction
 from skae.nn._device import (
     as_tensor,
@@ -79,6 +81,7 @@ class BaseAutoencoder(NetworkParamsMixin, BaseEstimator):
         "batch_size": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
         "max_iter": [Interval(Integral, 1, None, closed="left")],
         "shuffle": ["boolean"],
+        "shuffle_window": [Interval(Integral, 1, None, closed="left")],
         "tol": [Interval(Real, 0, None, closed="left")],
         "early_stopping": ["boolean"],
         "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
@@ -89,6 +92,7 @@ class BaseAutoencoder(NetworkParamsMixin, BaseEstimator):
         "random_state": ["random_state"],
         "verbose": ["verbose"],
         "warm_start": ["boolean"],
+        "checkpoint": [None, str, os.PathLike],
     }
 
     #: Whether the network is a :class:`skae.nn.VariationalNetwork`.
@@ -118,7 +122,12 @@ class BaseAutoencoder(NetworkParamsMixin, BaseEstimator):
             if not first_pass:
                 self._check_structure_unchanged(config, reason)
             precision = resolve_precision(config.precision, device)
-            seeds = Seeds.from_random_state(self.random_state) if first_pass else self._seeds
+            checkpoint = self._checkpoint(X, targets, first_pass, incremental)
+            resumed = checkpoint.read() if checkpoint is not None else None
+            if resumed is not None:
+                seeds = resumed.seeds
+            else:
+                seeds = Seeds.from_random_state(self.random_state) if first_pass else self._seeds
             init_seeds, split_seeds, phase_seeds = seeds.sequence().spawn(3)
             if first_pass:
                 network = build_seeded(
@@ -127,6 +136,8 @@ class BaseAutoencoder(NetworkParamsMixin, BaseEstimator):
                     device=device,
                     dtype=precision.dtype,
                 )
+                if resumed is not None:
+                    network.load_state_dict(resumed.weights)
             else:
                 network = copy.deepcopy(self.module_).to(device=device, dtype=precision.dtype)
             context = _PhaseContext(
@@ -140,13 +151,31 @@ class BaseAutoencoder(NetworkParamsMixin, BaseEstimator):
             )
             phases = self._phases(X, targets, config, context)
             optimizer, histories = self._run_phases(
-                network, phases, phase_seeds, config, precision, context, X.shape[1]
-            )
+                network, phases, phase_seeds, config, precision, context, X.shape[1],
+                saving=(checkpoint, resumed, seeds),
+            )  # fmt: skip
         self._store_fit(network, optimizer, config, device, histories, first_pass, targets)
         self._store_resolved(params)
         self._seeds = seeds.advanced()
+        if checkpoint is not None and not _interrupted(histories):
+            checkpoint.remove()
         self._warn_about_stop(histories, incremental, params)
         return self
+
+    def _checkpoint(self, X, targets, first_pass, incremental):
+        """The :class:`~skae._checkpoint.Checkpoint` of this fit, or None without one."""
+        if self.checkpoint is None:
+            return None
+        if incremental or not first_pass:
+            raise ValueError(
+                "checkpoint applies to a fit that trains a new network; partial_fit and "
+                "warm_start continue one, one call at a time: save the model between calls "
+                "with skae.save instead, and set checkpoint=None."
+            )
+        # Imported here: the checkpoint module uses the persistence modules, which use this one.
+        from skae._checkpoint import Checkpoint
+
+        return Checkpoint(self.checkpoint, self, X, targets)
 
     #: The ``"auto"`` rules of the estimator's parameters (see :mod:`skae._defaults`).
     _auto_rules: dict = {}
@@ -157,11 +186,12 @@ class BaseAutoencoder(NetworkParamsMixin, BaseEstimator):
         A fit that continues a fitted model keeps the values its first fit
         resolved.
         """
+        low_high = value_range(X)
         traits = DataTraits(
             n_samples=len(X),
             n_unlabeled=self._n_unlabeled(targets),
             image_shape=resolve_image_shape(self.image_shape, X.shape[1]),
-            in_unit_interval=bool(X.size) and bool(X.min() >= 0 and X.max() <= 1),
+            in_unit_interval=low_high is not None and bool(low_high[0] >= 0 and low_high[1] <= 1),
             native_bfloat16=has_native_bfloat16(device),
         )
         fitted = None if first_pass else self._resolved_auto
@@ -177,13 +207,21 @@ class BaseAutoencoder(NetworkParamsMixin, BaseEstimator):
         for name, value in self._resolved_auto.items():
             setattr(self, f"{name}_", value)
 
-    def _run_phases(self, network, phases, seeds, config, precision, context, n_features):
+    def _run_phases(
+        self, network, phases, seeds, config, precision, context, n_features, saving,
+    ):  # fmt: skip
         """Train ``network`` phase after phase; stop them all at an interrupt.
+
+        ``saving`` is ``(checkpoint, resumed, seeds)``: the checkpoint
+        written after every epoch (or None), the state it held when the fit
+        began (or None), and the fit's seeds. A resumed fit skips the phases
+        the checkpoint had finished and continues the one it was in.
 
         Returns the optimizer of the phase that keeps it (continued from
         ``optimizer_`` when training goes on) and the history of each phase
         run, by name.
         """
+        resumed = saving[1]
         histories = {}
         modules = [getattr(network, p.submodule) if p.submodule else network for p in phases]
         optimizers = [
@@ -195,9 +233,13 @@ class BaseAutoencoder(NetworkParamsMixin, BaseEstimator):
         if not context.first_pass:
             self._continue_optimizer(kept_optimizer, phases[kept].weight_decay)
         references = getattr(self, "_reference_losses", {}) if not context.first_pass else {}
+        if resumed is not None:
+            histories.update(resumed.histories)
+            for optimizer, state in zip(optimizers, resumed.optimizers, strict=False):
+                optimizer.load_state_dict(state)
         runs = zip(phases, modules, optimizers, seeds.spawn(len(phases)), strict=True)
-        for phase, module, optimizer, phase_seeds in runs:
-            if phase.max_iter == 0:
+        for index, (phase, module, optimizer, phase_seeds) in enumerate(runs):
+            if phase.max_iter == 0 or (resumed is not None and index < resumed.phase):
                 continue
             if context.min_batch_size > phase.batch_size:
                 raise ValueError(
@@ -208,11 +250,18 @@ class BaseAutoencoder(NetworkParamsMixin, BaseEstimator):
                     "normalisation."
                 )
             shuffle_seed, draws_seed = (int(seed) for seed in phase_seeds.generate_state(2))
+            generators = {
+                "shuffle": torch.Generator().manual_seed(shuffle_seed),
+                "draws": make_generator(draws_seed, context.device),
+            }
+            resume, on_epoch_end = _checkpointing(
+                saving, index, generators, histories, network, optimizers
+            )
             histories[phase.name] = self._train(
                 module,
-                phase.objective(make_generator(draws_seed, context.device)),
+                phase.objective(generators["draws"]),
                 optimizer,
-                phase.batches(torch.Generator().manual_seed(shuffle_seed)),
+                phase.batches(generators["shuffle"]),
                 validation_batches=phase.validation_batches,
                 max_iter=phase.max_iter,
                 n_features=n_features,
@@ -221,6 +270,8 @@ class BaseAutoencoder(NetworkParamsMixin, BaseEstimator):
                 compile=config.compile,
                 reference_loss=references.get(phase.name),
                 params=context.params,
+                resume=resume,
+                on_epoch_end=on_epoch_end,
             )
             if histories[phase.name].stop_reason == "interrupted":
                 break
@@ -228,12 +279,13 @@ class BaseAutoencoder(NetworkParamsMixin, BaseEstimator):
 
     def _train(
         self, module, objective, optimizer, batches, *, validation_batches, max_iter, n_features,
-        rows_per_step, precision, compile, reference_loss, params,
+        rows_per_step, precision, compile, reference_loss, params, resume, on_epoch_end,
     ):  # fmt: skip
         """Run the engine's loop with the estimator's stopping rules, threads and logger.
 
         A cosine schedule is a plan over ``max_iter`` epochs: it runs them all,
-        unless ``validation_batches`` are monitored.
+        unless ``validation_batches`` are monitored. ``resume`` and
+        ``on_epoch_end`` are :func:`~skae.nn.fit_loop`'s, for checkpoints.
         """
         module.to(memory_format=precision.memory_format(module))
         n_threads = training_threads(module, n_features, rows_per_step, caller_thread_limit())
@@ -256,6 +308,8 @@ class BaseAutoencoder(NetworkParamsMixin, BaseEstimator):
                 compile=compile,
                 learning_rate_schedule=LEARNING_RATE_SCHEDULES[params.learning_rate],
                 reference_loss=reference_loss,
+                resume=resume,
+                on_epoch_end=on_epoch_end,
             )
 
     def _validate_training_data(self, X, y, *, reset):
@@ -320,10 +374,11 @@ class BaseAutoencoder(NetworkParamsMixin, BaseEstimator):
         return ()
 
     def _check_input_range(self, X, loss):
-        if loss == "bce" and X.size and (X.min() < 0 or X.max() > 1):
+        low_high = value_range(X) if loss == "bce" else None
+        if low_high is not None and (low_high[0] < 0 or low_high[1] > 1):
             raise ValueError(
                 "loss='bce' needs X scaled to [0, 1], but X has values in "
-                f"[{X.min():g}, {X.max():g}]. Scale it (e.g. MinMaxScaler) or use "
+                f"[{low_high[0]:g}, {low_high[1]:g}]. Scale it (e.g. MinMaxScaler) or use "
                 "loss='mse'."
             )
 
@@ -361,8 +416,24 @@ class BaseAutoencoder(NetworkParamsMixin, BaseEstimator):
             group["lr"] = self.learning_rate_init
         optimizer.param_groups[0]["weight_decay"] = weight_decay  # the weights' group
 
-    def _epoch_batches(self, X, batch_size, context):
-        """A :class:`~skae._fitted.Phase`'s ``batches``: X's rows, shuffled by the phase."""
+    def _epoch_batches(self, X, batch_size, context, chunks=None):
+        """A :class:`~skae._fitted.Phase`'s ``batches``: X's rows, shuffled by the phase.
+
+        An out-of-core X is read by :class:`~skae.nn.ChunkedBatches`, its
+        ``chunks`` only if given (the others are held out).
+        """
+        if isinstance(X, OutOfCoreData):
+            return lambda generator: ChunkedBatches(
+                X.source,
+                batch_size,
+                window_batches=self.shuffle_window,
+                shuffle=self.shuffle,
+                generator=generator,
+                dtype=context.dtype,
+                device=context.device,
+                min_batch_size=context.min_batch_size,
+                chunks=chunks,
+            )
         rows = as_tensor(X, dtype=context.dtype, device="cpu")
         return lambda generator: InMemoryBatches(
             rows,
@@ -390,6 +461,35 @@ class BaseAutoencoder(NetworkParamsMixin, BaseEstimator):
             )
         order = np.random.default_rng(seed).permutation(len(X))
         return X[order[n_val:]], X[order[:n_val]]
+
+    def _held_out_chunks(self, X, batch_size, context):
+        """Training chunks and validation batches of an out-of-core X, for ``early_stopping``.
+
+        The held-out rows are ``ceil(validation_fraction * n_chunks)`` whole
+        chunks of ``batch_size`` rows drawn with the split's seed, read in
+        order at every validation, so that no part of X is loaded at once.
+        """
+        n_chunks = -(-len(X) // batch_size)
+        n_val = math.ceil(self.validation_fraction * n_chunks)
+        if n_val >= n_chunks:
+            raise ValueError(
+                f"early_stopping on out-of-core X holds out whole chunks of batch_size="
+                f"{batch_size} rows, but validation_fraction={self.validation_fraction} of "
+                f"its {n_chunks} chunk(s) leaves none to train on. Use a smaller batch_size, "
+                "or pass X in memory (np.asarray(X))."
+            )
+        order = np.random.default_rng(context.split_seed).permutation(n_chunks)
+        held_out = ChunkedBatches(
+            X.source,
+            batch_size,
+            window_batches=1,
+            shuffle=False,
+            generator=None,
+            dtype=context.dtype,
+            device=context.device,
+            chunks=np.sort(order[:n_val]),
+        )
+        return np.sort(order[n_val:]), held_out
 
     def _batch_size(self, n_samples, auto=256):
         """Rows per step: ``min(auto, n_samples)`` for ``"auto"``, else ``batch_size`` clipped."""
@@ -462,7 +562,7 @@ class BaseAutoencoder(NetworkParamsMixin, BaseEstimator):
         ``MinMaxScaler`` fitted on the training rows fall a little outside.
         """
         check_is_fitted(self)
-        X = validate_data(self, X, dtype=[np.float64, np.float32], reset=False)
+        X = validate_X(self, X, reset=False)
         if scored:
             self._check_input_range(X, self._config.loss)
         return X
@@ -553,6 +653,37 @@ class _PhaseContext:
 def _runs_full_budget(params):
     """Whether training runs every epoch of ``max_iter``: a cosine schedule is planned over them."""
     return params.learning_rate == "cosine" and not params.early_stopping
+
+
+def _checkpointing(saving, index, generators, histories, network, optimizers):
+    """``(resume, on_epoch_end)`` of phase number ``index`` for the engine's loop.
+
+    ``saving`` is :meth:`BaseAutoencoder._run_phases`'s. The phase the
+    checkpoint was in gets its generators back and resumes its loop; with a
+    checkpoint, every epoch's end writes the state of the phases so far.
+    """
+    checkpoint, resumed, seeds = saving
+    resume = None
+    if resumed is not None and index == resumed.phase:
+        for name, generator in generators.items():
+            generator.set_state(resumed.generators[name])
+        resume = resumed.loop
+    if checkpoint is None:
+        return resume, None
+    on_epoch_end = functools.partial(
+        checkpoint.write,
+        seeds=seeds,
+        phase=index,
+        histories=dict(histories),
+        network=network,
+        optimizers=optimizers[: index + 1],
+        generators=generators,
+    )
+    return resume, on_epoch_end
+
+
+def _interrupted(histories):
+    return any(history.stop_reason == "interrupted" for history in histories.values())
 
 
 def _has_batch_norm(network):

@@ -2,11 +2,12 @@
 
 import numpy as np
 from sklearn.base import ClassNamePrefixFeaturesOutMixin, TransformerMixin, _fit_context
-from sklearn.utils.validation import check_array, check_is_fitted, validate_data
+from sklearn.utils.validation import check_array, check_is_fitted
 
 from skae._base import BaseAutoencoder
 from skae._defaults import TRANSFORMER_RULES
 from skae._fitted import Phase
+from skae._out_of_core import OutOfCoreData, validate_X
 from skae._params import allow_auto
 from skae.nn import ReconstructionLoss
 from skae.nn._device import as_tensor
@@ -65,18 +66,28 @@ class BaseAutoencoderTransformer(
         return self._fit(X, incremental=True)
 
     def _validate_training_data(self, X, y, *, reset):
-        return validate_data(self, X, dtype=[np.float64, np.float32], reset=reset), None
+        return validate_X(self, X, reset=reset), None
 
     def _phases(self, X, targets, config, context):
-        """One phase: reconstruct X (a held-out part monitored with ``early_stopping``)."""
+        """One phase: reconstruct X (a held-out part monitored with ``early_stopping``).
+
+        An out-of-core X is read by chunks of ``batch_size`` rows, and its
+        held-out part is whole chunks.
+        """
         params = context.params
-        validation_batches = None
-        if params.early_stopping and not context.incremental:
-            X, X_val = self._validation_split(X, context.split_seed)
-            validation_batches = self._held_out_batches(
-                as_tensor(X_val, dtype=context.dtype, device="cpu"), context
-            )
-        batch_size = self._batch_size(len(X))
+        validation_batches, chunks = None, None
+        validates = params.early_stopping and not context.incremental
+        if isinstance(X, OutOfCoreData):
+            batch_size = self._batch_size(len(X))
+            if validates:
+                chunks, validation_batches = self._held_out_chunks(X, batch_size, context)
+        else:
+            if validates:
+                X, X_val = self._validation_split(X, context.split_seed)
+                validation_batches = self._held_out_batches(
+                    as_tensor(X_val, dtype=context.dtype, device="cpu"), context
+                )
+            batch_size = self._batch_size(len(X))
         return [
             Phase(
                 "training",
@@ -87,7 +98,7 @@ class BaseAutoencoderTransformer(
                     corruption=params.corruption,
                     corruption_level=params.corruption_level,
                 ),
-                batches=self._epoch_batches(X, batch_size, context),
+                batches=self._epoch_batches(X, batch_size, context, chunks),
                 weight_decay=self._weight_decay("reconstruction", batch_size, X.shape[1]),
                 batch_size=batch_size,
                 rows_per_step=batch_size,

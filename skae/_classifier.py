@@ -167,6 +167,8 @@ class AutoencoderClassifier(
 
     {{shuffle}}
 
+    {{shuffle_window}}
+
     {{tol}}
 
     early_stopping : bool, default=False
@@ -198,6 +200,8 @@ class AutoencoderClassifier(
         When True, ``fit`` continues fine-tuning the previous network
         without pretraining again. The network's structure and the classes
         cannot change then: a changed value raises ``ValueError``.
+
+    {{checkpoint}}
 
     {{module_params}}
 
@@ -361,6 +365,7 @@ class AutoencoderClassifier(
         batch_size="auto",
         max_iter="auto",
         shuffle=True,
+        shuffle_window=64,
         tol=1e-4,
         early_stopping=False,
         validation_fraction=0.1,
@@ -371,6 +376,7 @@ class AutoencoderClassifier(
         random_state=None,
         verbose=0,
         warm_start=False,
+        checkpoint=None,
         **module_params,
     ):
         self._store_params(locals())

@@ -144,6 +144,21 @@ max_iter : int, default=200
 shuffle : bool, default=True
     Whether to reshuffle the training data before every epoch.
 """,
+    "shuffle_window": """
+shuffle_window : int, default=64
+    Batches read and shuffled together when X is out of core (a
+    :class:`numpy.memmap`, or an array-like that is not an ndarray: an h5py
+    or zarr dataset, a dask array); ignored for in-memory X. Such an X is
+    never loaded whole: each epoch reads it by chunks of ``batch_size``
+    contiguous rows in a new order, and shuffles the rows of
+    ``shuffle_window`` chunks at a time, so training holds about
+    ``shuffle_window * batch_size`` rows at a time. That order is less
+    random than a full shuffle when the rows are sorted (say by class): make
+    the window span several sorted runs. The pretraining of
+    :class:`~skae.AutoencoderClassifier` streams so; its fine-tuning reads
+    the labeled rows (and the unlabeled ones a semi-supervised signal uses)
+    into memory. See :class:`skae.nn.ChunkedBatches`.
+""",
     "tol": """
 tol : float, default=1e-4
     Training stops when the monitored loss (training loss, or validation
@@ -154,7 +169,9 @@ tol : float, default=1e-4
 early_stopping : bool, default=False
     Whether to hold out ``validation_fraction`` of the training data,
     monitor the loss on it, stop when it stops improving and restore the
-    weights of the best validation epoch.
+    weights of the best validation epoch. From an out-of-core X (see
+    ``shuffle_window``) the held-out rows are whole chunks of ``batch_size``
+    rows, drawn at random and read at every validation.
 """,
     "validation_fraction": """
 validation_fraction : float, default=0.1
@@ -213,6 +230,17 @@ warm_start : bool, default=False
     (``n_components``, ``architecture``, ``image_shape``, the layer sizes,
     ``activation``, ``encoder``, ``decoder`` and their arguments) cannot
     change then: a changed value raises ``ValueError``.
+""",
+    "checkpoint": """
+checkpoint : str or path-like, default=None
+    A file to which ``fit`` writes its whole state (weights, optimizer,
+    learning-rate schedule, random generators, history) at the end of
+    every epoch, atomically, in the safe format of :func:`skae.save`. A
+    ``fit`` with the same path, parameters and data resumes from it where
+    a killed fit stopped, and ends with the weights an uninterrupted fit
+    would have; a checkpoint of another fit is a ``ValueError``. The file
+    is removed when ``fit`` returns. Needs the ``persistence`` extra; not
+    for ``partial_fit`` or ``warm_start``. See :ref:`checkpoints`.
 """,
     "module_params": """
 **module_params : dict

@@ -4,10 +4,11 @@ import numpy as np
 import torch
 from sklearn.model_selection import train_test_split
 from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import validate_data
+from sklearn.utils.validation import check_consistent_length, column_or_1d, validate_data
 
 from skae._defaults import auto_labeled_batch, trains_on_unlabeled
 from skae._fitted import Phase
+from skae._out_of_core import check_out_of_core, is_out_of_core
 from skae.metrics import is_labeled
 from skae.nn import (
     AutoencoderObjective,
@@ -29,6 +30,10 @@ class FineTuningMixin:
     trains encoder and head on batches of labeled rows, each paired with
     ``unlabeled_ratio`` times as many unlabeled ones when a semi-supervised
     signal uses them.
+
+    From an out-of-core X (see :mod:`skae._out_of_core`) pretraining reads
+    chunks as they are drawn; fine-tuning reads the labeled rows into memory,
+    and the unlabeled ones too when a semi-supervised signal uses them.
     """
 
     _main_phase = "fine-tuning"
@@ -39,7 +44,12 @@ class FineTuningMixin:
         ``classes`` (from ``partial_fit``) are all the classes of the model,
         of which y may hold some; without them they are y's own.
         """
-        X, y = validate_data(self, X, y, dtype=[np.float64, np.float32], reset=reset)
+        if is_out_of_core(X):
+            X = check_out_of_core(self, X, reset=reset)
+            y = column_or_1d(y, warn=True)
+            check_consistent_length(X, y)
+        else:
+            X, y = validate_data(self, X, y, dtype=[np.float64, np.float32], reset=reset)
         labeled = is_labeled(y)
         check_classification_targets(y[labeled])
         if classes is None:

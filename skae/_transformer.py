@@ -71,6 +71,8 @@ class AutoencoderTransformer(BaseAutoencoderTransformer):
 
     {{shuffle}}
 
+    {{shuffle_window}}
+
     {{tol}}
 
     {{early_stopping}}
@@ -90,6 +92,8 @@ class AutoencoderTransformer(BaseAutoencoderTransformer):
     {{verbose}}
 
     {{warm_start}}
+
+    {{checkpoint}}
 
     {{module_params}}
 
@@ -160,6 +164,7 @@ class AutoencoderTransformer(BaseAutoencoderTransformer):
         batch_size="auto",
         max_iter=200,
         shuffle=True,
+        shuffle_window=64,
         tol=1e-4,
         early_stopping=False,
         validation_fraction=0.1,
@@ -170,6 +175,7 @@ class AutoencoderTransformer(BaseAutoencoderTransformer):
         random_state=None,
         verbose=0,
         warm_start=False,
+        checkpoint=None,
         **module_params,
     ):
         self._store_params(locals())

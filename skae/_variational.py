@@ -72,6 +72,8 @@ class VariationalAutoencoder(BaseAutoencoderTransformer):
 
     {{shuffle}}
 
+    {{shuffle_window}}
+
     {{tol}}
 
     {{early_stopping}}
@@ -91,6 +93,8 @@ class VariationalAutoencoder(BaseAutoencoderTransformer):
     {{verbose}}
 
     {{warm_start}}
+
+    {{checkpoint}}
 
     {{module_params}}
 
@@ -158,6 +162,7 @@ class VariationalAutoencoder(BaseAutoencoderTransformer):
         batch_size="auto",
         max_iter=200,
         shuffle=True,
+        shuffle_window=64,
         tol=1e-4,
         early_stopping=False,
         validation_fraction=0.1,
@@ -168,6 +173,7 @@ class VariationalAutoencoder(BaseAutoencoderTransformer):
         random_state=None,
         verbose=0,
         warm_start=False,
+        checkpoint=None,
         **module_params,
     ):
         self._store_params(locals())

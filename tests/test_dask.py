@@ -172,3 +172,32 @@ def test_successive_halving_over_epochs_on_cluster(client, digits, kind):
         remote.cv_results_["mean_test_score"], local.cv_results_["mean_test_score"]
     )
     assert remote.best_params_ == local.best_params_
+
+
+@pytest.mark.filterwarnings("ignore:The total space of parameters:UserWarning")
+@pytest.mark.parametrize("kind", ["classifier", "transformer"])
+def test_hyperband_over_epochs_with_partial_fit(client, digits, kind):
+    model_selection = pytest.importorskip("dask_ml.model_selection", reason="needs 'dask-ml'")
+    import dask.array as da
+
+    X, y = digits
+    if kind == "classifier":
+        estimator = AutoencoderClassifier(
+            n_components=8, hidden_layer_sizes=(32,), pretrain_iter=1, random_state=0
+        )
+        fit_params = {"classes": np.arange(10)}
+    else:  # scored by its own score; dask-ml needs a y to split, which score ignores
+        estimator = AutoencoderTransformer(n_components=8, hidden_layer_sizes=(32,), random_state=0)
+        y, fit_params = np.zeros(len(X)), {}
+    search = model_selection.HyperbandSearchCV(
+        estimator, {"learning_rate_init": [1e-4, 1e-3, 1e-2]}, max_iter=9, random_state=0
+    )
+    # dask-ml calls partial_fit on one block at a time: here the whole training split.
+    search.fit(da.from_array(X, chunks=(-1, -1)), da.from_array(y, chunks=-1), **fit_params)
+    calls = search.cv_results_["partial_fit_calls"]
+    best = search.best_estimator_
+    assert best.n_iter_ == calls[search.best_index_]
+    assert max(calls) == 9  # the survivor of a bracket got the whole budget
+    assert best.learning_rate_init != 1e-4  # the slowest learner never wins in 9 epochs
+    if kind == "classifier":
+        assert search.best_score_ > 0.6  # 10 classes: chance is 0.1

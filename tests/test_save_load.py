@@ -110,7 +110,9 @@ def test_a_loaded_model_trains_on_as_the_original_would(name, images, tmp_path):
 
 
 def test_an_unfitted_estimator_round_trips_its_parameters(tmp_path):
-    model = AutoencoderTransformer(7, architecture="conv", image_shape=(8, 8), tol=0.0)
+    model = AutoencoderTransformer(
+        7, architecture="conv", image_shape=(8, 8), tol=0.0, checkpoint=tmp_path / "fit.ckpt"
+    )
     loaded = skae.load(skae.save(model, tmp_path / "model.skae"))
     assert loaded.get_params() == model.get_params()
     assert not hasattr(loaded, "module_")

@@ -3,7 +3,7 @@
 # and the documentation build with every gallery example, tests/test_docs.py).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash tools/setup-venv.sh test,plotting,docs,persistence,onnx,dask
+bash tools/setup-venv.sh test,plotting,docs,persistence,onnx,dask,dask-ml
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
 .venv/bin/python -m pytest "$@"

@@ -106,16 +106,7 @@ def save(obj, path):
         "parts": {name: hashlib.sha256(data).hexdigest() for name, data in parts.items()},
     }
     path = Path(path)
-    descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(descriptor, "wb") as file, zipfile.ZipFile(file, "w") as archive:
-            archive.writestr(MANIFEST, json.dumps(manifest, indent=1))
-            for name, data in parts.items():
-                archive.writestr(name, data)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    write_atomically(path, manifest, parts)
     return path
 
 
@@ -195,26 +186,55 @@ def get_untrusted_types(path):
     return sorted(_untrusted(*_read_parts(path)))
 
 
-# ------------------------------------------------------------------ reading
+# ------------------------------------------------------------------ the zip
 
 
-def _read_parts(path):
-    """The manifest and every part it lists, each checked against its SHA-256."""
+def write_atomically(path, manifest, parts):
+    """Write ``manifest`` (JSON) and ``parts`` (bytes by name) as one zip at ``path``.
+
+    The zip is written to a temporary file beside ``path``, flushed to disk
+    and renamed, so that ``path`` holds the old file or the new one, never
+    part of one, even if the process dies while writing.
+    """
+    descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        with os.fdopen(descriptor, "wb") as file:
+            with zipfile.ZipFile(file, "w") as archive:
+                archive.writestr(MANIFEST, json.dumps(manifest, indent=1))
+                for name, data in parts.items():
+                    archive.writestr(name, data)
+            file.flush()
+            os.fsync(file.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def read_checked_parts(path, file_format=FORMAT, version=FORMAT_VERSION, what="skae model file"):
+    """The manifest and every part it lists, each checked against its SHA-256.
+
+    ``file_format`` and ``version`` are the manifest's expected format and
+    the newest version read; ``what`` names the file in errors.
+    """
     try:
         archive = zipfile.ZipFile(path)
     except (zipfile.BadZipFile, OSError, EOFError) as exc:
         if isinstance(exc, FileNotFoundError):
             raise
-        raise ValueError(f"{path} is not a skae model file, or it is truncated ({exc}).") from None
+        raise ValueError(f"{path} is not a {what}, or it is truncated ({exc}).") from None
     with archive:
-        manifest = json.loads(_read(archive, MANIFEST, path))
-        if manifest.get("format") != FORMAT:
-            raise ValueError(f"{path} is not a skae model file (no skae manifest).")
-        version = manifest.get("format_version")
-        if not isinstance(version, int) or version > FORMAT_VERSION:
+        try:
+            manifest = json.loads(_read(archive, MANIFEST, path))
+        except json.JSONDecodeError:
+            raise ValueError(f"{path}: its manifest is corrupted.") from None
+        if manifest.get("format") != file_format:
+            raise ValueError(f"{path} is not a {what} (no {file_format} manifest).")
+        found = manifest.get("format_version")
+        if not isinstance(found, int) or found > version:
             raise ValueError(
-                f"{path} was written in skae's format version {version}, newer than this "
-                f"skae reads (up to {FORMAT_VERSION}); upgrade skae to load it."
+                f"{path} was written in skae's format version {found}, newer than this "
+                f"skae reads (up to {version}); upgrade skae to load it."
             )
         listed = set(manifest["parts"]) | {MANIFEST}
         extra = sorted(set(archive.namelist()) - listed)
@@ -226,6 +246,12 @@ def _read_parts(path):
             if hashlib.sha256(data).hexdigest() != digest:
                 raise ValueError(f"{path}: part {name!r} is corrupted (its checksum differs).")
             parts[name] = data
+    return manifest, parts
+
+
+def _read_parts(path):
+    """The manifest and parts of a model file, which must be those of its estimators."""
+    manifest, parts = read_checked_parts(path)
     expected = {f"estimators/{i}.{kind}" for i in range(manifest["n_estimators"])
                 for kind in ("json", "safetensors")}  # fmt: skip
     if "sklearn" in manifest["root"]:

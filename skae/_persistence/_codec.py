@@ -13,6 +13,8 @@ import dataclasses
 import functools
 import importlib
 import math
+import os
+import pathlib
 
 import numpy as np
 import torch
@@ -64,6 +66,8 @@ def encode(value, tensors, name):
         raise TypeError(f"{name}: cannot save an array of dtype {value.dtype}.")
     if isinstance(value, torch.device):
         return {"__device__": str(value)}
+    if isinstance(value, os.PathLike):  # e.g. a checkpoint's path
+        return {"__path__": os.fspath(value)}
     if dataclasses.is_dataclass(value) and type(value).__name__ in RECORDS:
         fields = {f.name: getattr(value, f.name) for f in dataclasses.fields(value)}
         return {"__record__": type(value).__name__, "fields": encode(fields, tensors, name)}
@@ -109,6 +113,8 @@ def decode(data, tensors, trusted):
         return np.array(data[tag], dtype=np.dtype(data["dtype"]))
     if tag == "__device__":
         return torch.device(data[tag])
+    if tag == "__path__":
+        return pathlib.Path(data[tag])
     if tag == "__record__":
         if data[tag] not in RECORDS:
             raise ValueError(f"The file holds an unknown record type {data[tag]!r}.")

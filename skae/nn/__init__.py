@@ -10,6 +10,7 @@ encoder or decoder), the objectives, and the training loop with its batch
 source and errors. The rest lives in private modules.
 """
 
+from skae.nn._chunked import ChunkedBatches
 from skae.nn._compile import CompileWarning
 from skae.nn._conv import conv_decoder, conv_encoder, vgg_encoder
 from skae.nn._dense import dense_decoder, dense_encoder
@@ -35,6 +36,7 @@ __all__ = [
     "Architecture",
     "AutoencoderNetwork",
     "AutoencoderObjective",
+    "ChunkedBatches",
     "ClassifierNetwork",
     "ClassifierObjective",
     "CompileWarning",

@@ -22,7 +22,8 @@ def map_batches(fn, X, *, device, dtype, precision=None, batch_size=INFERENCE_BA
     fn : callable
         Maps a batch tensor to an output tensor.
     X : ndarray of shape (n_samples, ...)
-        The input.
+        The input, or any sized object whose slices ``X[start:stop]`` are
+        arrays (an out-of-core X, read one chunk at a time).
     device : str or torch.device
         Where ``fn`` runs.
     dtype : torch.dtype

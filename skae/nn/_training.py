@@ -202,6 +202,41 @@ class History:
     reference_loss: float | None = None
 
 
+@dataclass
+class LoopState:
+    """Where :func:`fit_loop` stands after an epoch: what resuming it needs besides the model.
+
+    :func:`fit_loop` passes it to ``on_epoch_end`` after every epoch, and
+    continues from it when given as ``resume``; the model's weights, the
+    optimizer's state and the random generators are the caller's to save.
+
+    Attributes
+    ----------
+    epoch : int
+        Epochs completed.
+    history : History
+        What the epochs so far observed.
+    initial_rates : list of float
+        Each parameter group's learning rate before the schedule scaled it.
+    best : float
+        The best monitored loss so far.
+    no_improvement : int
+        Epochs since the last improvement by ``tol``.
+    best_state : dict or None
+        The weights of the best validation epoch, when validation is monitored.
+    stopped : bool
+        Whether a stopping rule ended training after ``epoch``.
+    """
+
+    epoch: int
+    history: History
+    initial_rates: list
+    best: float = math.inf
+    no_improvement: int = 0
+    best_state: dict | None = None
+    stopped: bool = False
+
+
 class _InterruptFlag:
     """Turn the first Ctrl-C during training into a request to stop.
 
@@ -412,6 +447,8 @@ def fit_loop(
     compile=False,
     learning_rate_schedule=None,
     reference_loss=None,
+    resume=None,
+    on_epoch_end=None,
 ):
     """Train ``model`` for up to ``max_iter`` epochs.
 
@@ -461,6 +498,15 @@ def fit_loop(
         training (``partial_fit``, ``warm_start``) passes the reference of
         its first call, the untrained network's loss, so that one-epoch
         calls are watched too.
+    resume : LoopState, default=None
+        Continue the loop of an earlier call from the state it passed to
+        ``on_epoch_end``, with the model, optimizer and generators restored
+        to that epoch's end by the caller: the epochs then train exactly as
+        they would have without the break.
+    on_epoch_end : callable, default=None
+        ``on_epoch_end(state)`` with the :class:`LoopState` after every
+        completed epoch (not after an interrupted one), e.g. to write a
+        checkpoint.
 
     Returns
     -------
@@ -475,17 +521,20 @@ def fit_loop(
         ``DIVERGENCE_FACTOR`` (1e4) times ``reference_loss``.
     """
     logger = logger or EpochLogger(verbose=0, max_iter=max_iter)
-    history = History(validation_scores=[] if validation_batches is not None else None)
-    best = math.inf
-    best_state = None
-    no_improvement = 0
     step = TrainStep(model, objective, optimizer, precision=precision, compile=compile)
-    initial_rates = [group["lr"] for group in optimizer.param_groups]
+    state = resume or LoopState(
+        epoch=0,
+        history=History(validation_scores=[] if validation_batches is not None else None),
+        initial_rates=[group["lr"] for group in optimizer.param_groups],
+    )
+    history = state.history
     with _InterruptFlag() as interrupt:
-        for epoch in range(1, max_iter + 1):
+        for epoch in range(state.epoch + 1, max_iter + 1):
+            if state.stopped:
+                break
             if learning_rate_schedule is not None:
                 factor = learning_rate_schedule(epoch - 1, max_iter)
-                for group, rate in zip(optimizer.param_groups, initial_rates, strict=True):
+                for group, rate in zip(optimizer.param_groups, state.initial_rates, strict=True):
                     group["lr"] = rate * factor
             start = time.perf_counter()
             compiling_before = step.compile_seconds
@@ -508,21 +557,24 @@ def fit_loop(
             history.epoch_seconds.append(time.perf_counter() - start - compiling)
             logger.epoch_end(epoch, loss, validation_loss, history.epoch_seconds[-1], compiling)
 
-            no_improvement = no_improvement + 1 if monitored > best - tol else 0
-            if monitored < best:
-                best = monitored
+            state.no_improvement = state.no_improvement + 1 if monitored > state.best - tol else 0
+            if monitored < state.best:
+                state.best = monitored
                 if validation_batches is not None:
-                    best_state = {
+                    state.best_state = {
                         name: value.detach().clone() for name, value in model.state_dict().items()
                     }
-            if interrupt.requested:
+            if interrupt.requested:  # mid-epoch: no point to resume from
                 history.stop_reason = "interrupted"
                 break
-            if n_iter_no_change is not None and no_improvement > n_iter_no_change:
+            state.epoch = epoch
+            if n_iter_no_change is not None and state.no_improvement > n_iter_no_change:
                 history.stop_reason = "converged"
-                break
-    if best_state is not None:
-        model.load_state_dict(best_state)
-        history.best_validation_score = -best
+                state.stopped = True
+            if on_epoch_end is not None:
+                on_epoch_end(state)
+    if state.best_state is not None:
+        model.load_state_dict(state.best_state)
+        history.best_validation_score = -state.best
     model.eval()
     return history
