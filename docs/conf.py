@@ -46,7 +46,9 @@ autodoc_default_options = {
     "members": True,
     "inherited-members": False,
     # scikit-learn's generated metadata-routing setters, documented by scikit-learn.
-    "exclude-members": "set_fit_request,set_score_request,set_predict_request",
+    "exclude-members": (
+        "set_fit_request,set_partial_fit_request,set_score_request,set_predict_request"
+    ),
 }
 autodoc_typehints = "none"
 # Show only skae's own docstrings (not torch.nn.Module.forward's, say).
