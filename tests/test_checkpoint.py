@@ -143,14 +143,24 @@ def test_classifier_resumes_in_either_phase_with_cosine_and_early_stopping(tmp_p
         assert resumed.validation_scores_ == reference.validation_scores_
 
 
-def test_resume_needs_the_same_data_and_parameters(tmp_path, monkeypatch):
+SMALL_PARAMS = dict(
+    n_components=3, hidden_layer_sizes=(8,), max_iter=5, random_state=0, device="cpu"
+)
+
+
+def _crashed_small_fit(tmp_path, monkeypatch):
+    """``(X, path, params)`` of a small fit that died after its second epoch's checkpoint."""
     X, _ = blobs(200, 10)
     path = tmp_path / "fit.ckpt"
-    params = dict(n_components=3, hidden_layer_sizes=(8,), max_iter=5, random_state=0, device="cpu")
     restore = _crash_after(monkeypatch, 2)
     with pytest.raises(_Crash):
-        AutoencoderTransformer(**params, checkpoint=path).fit(X)
+        AutoencoderTransformer(**SMALL_PARAMS, checkpoint=path).fit(X)
     restore()
+    return X, path, SMALL_PARAMS
+
+
+def test_resume_needs_the_same_data_and_parameters(tmp_path, monkeypatch):
+    X, path, params = _crashed_small_fit(tmp_path, monkeypatch)
     with pytest.raises(ValueError, match=r"on X of shape \(200, 10\), not \(199, 10\) as now"):
         AutoencoderTransformer(**params, checkpoint=path).fit(X[:199])
     with pytest.raises(ValueError, match="on other data of the same shape"):
@@ -167,13 +177,7 @@ def test_resume_needs_the_same_data_and_parameters(tmp_path, monkeypatch):
 
 
 def test_a_corrupted_checkpoint_is_an_error_never_a_restart(tmp_path, monkeypatch):
-    X, _ = blobs(200, 10)
-    path = tmp_path / "fit.ckpt"
-    params = dict(n_components=3, hidden_layer_sizes=(8,), max_iter=5, random_state=0, device="cpu")
-    restore = _crash_after(monkeypatch, 2)
-    with pytest.raises(_Crash):
-        AutoencoderTransformer(**params, checkpoint=path).fit(X)
-    restore()
+    X, path, params = _crashed_small_fit(tmp_path, monkeypatch)
     data = bytearray(path.read_bytes())
     data[len(data) // 2] ^= 0xFF
     path.write_bytes(bytes(data))
