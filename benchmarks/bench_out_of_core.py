@@ -11,6 +11,10 @@ MSE on the raw 0-255 pixel values, batch ``--batch-size``,
 ``shuffle_window=--shuffle-window``):
 
 - ``memmap, all rows``: on the whole memory-mapped file;
+- ``memmap, all rows, 1 GB memory cgroup``: the same in a (cgroup v1) memory
+  cgroup of ``--cgroup-gb``, where the machine lets the benchmark make one;
+  the file's page cache counts against the limit but is reclaimed, so the fit
+  runs while the process's own memory stays below it;
 - ``pread, all rows``: on the same file through a small array-like that
   reads rows with ``os.pread`` (no memory map), under an address-space limit
   of ``--address-space-gb`` (``RLIMIT_AS``). The memory-mapped run cannot
@@ -33,6 +37,7 @@ below 2x.
 """
 
 import argparse
+import contextlib
 import json
 import os
 import resource
@@ -139,8 +144,30 @@ def peak_rss(peak_before_fit, exact_peak):
     return max(peak_before_fit, during_fit) if exact_peak else during_fit
 
 
+CGROUP_ROOT = Path("/sys/fs/cgroup/memory")  # cgroup v1, as on this machine
+
+
+@contextlib.contextmanager
+def memory_cgroup(limit_gb):
+    """The folder of a new memory cgroup limited to ``limit_gb``, or None where none can be made."""
+    folder = CGROUP_ROOT / f"skae-bench-{os.getpid()}"
+    try:
+        folder.mkdir()
+        (folder / "memory.limit_in_bytes").write_text(str(int(limit_gb * 2**30)))
+    except OSError:
+        yield None
+        return
+    try:
+        yield str(folder)
+    finally:
+        with contextlib.suppress(OSError):
+            folder.rmdir()
+
+
 def child(spec):
     """One measurement, in this (fresh) process; prints its JSON."""
+    if spec.get("cgroup"):  # join it before anything is allocated
+        Path(spec["cgroup"], "cgroup.procs").write_text(str(os.getpid()))
     if spec.get("address_space_gb"):
         limit = int(spec["address_space_gb"] * 2**30)
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
@@ -228,10 +255,18 @@ def main():
     parser.add_argument("--hidden", type=int, default=256)
     parser.add_argument("--n-components", type=int, default=32)
     parser.add_argument("--address-space-gb", type=float, default=2.0, help="RLIMIT_AS of pread")
+    parser.add_argument("--cgroup-gb", type=float, default=1.0, help="memory cgroup limit")
+    parser.add_argument(
+        "--runs",
+        nargs="+",
+        choices=["memmap", "pread", "cgroup", "compare"],
+        default=["memmap", "pread", "cgroup", "compare"],
+    )
     parser.add_argument(
         "--threads", type=int, default=0, help="torch threads (default: torch's own)"
     )
     parser.add_argument("--dir", help="where to write the file (default: a temporary folder)")
+    parser.add_argument("--tag", default="", help="suffix of the results file name")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -258,20 +293,24 @@ def main():
             "threads": args.threads,
         }
         window_bytes = args.shuffle_window * args.batch_size * N_FEATURES * 4
-        runs = {
-            "memmap, all rows": measure({**common, "mode": "memmap", "rows": None}),
-            "pread, all rows": measure(
-                {
-                    **common,
-                    "mode": "pread",
-                    "rows": None,
-                    "address_space_gb": args.address_space_gb,
-                }
-            ),
-        }
+        runs = {}
+        if "memmap" in args.runs:
+            runs["memmap, all rows"] = measure({**common, "mode": "memmap", "rows": None})
+        if "pread" in args.runs:
+            runs[f"pread, all rows, RLIMIT_AS {args.address_space_gb:g} GB"] = measure(
+                {**common, "mode": "pread", "rows": None, "address_space_gb": args.address_space_gb}
+            )
+        if "cgroup" in args.runs:
+            with memory_cgroup(args.cgroup_gb) as cgroup:
+                name = f"memmap, all rows, {args.cgroup_gb:g} GB memory cgroup"
+                runs[name] = (
+                    measure({**common, "mode": "memmap", "rows": None, "cgroup": cgroup})
+                    if cgroup
+                    else {"error": "no memory cgroup can be made here"}
+                )
         compare_rows = min(args.compare_rows, n_rows)
         compared = {"memmap": [], "in-memory": []}
-        for r in range(args.repeats):
+        for r in range(args.repeats if "compare" in args.runs else 0):
             order = ["memmap", "in-memory"] if r % 2 == 0 else ["in-memory", "memmap"]
             for mode in order:
                 compared[mode].append(measure({**common, "mode": mode, "rows": compare_rows}))
@@ -284,6 +323,8 @@ def main():
                 flush=True,
             )
         for mode, results in compared.items():
+            if not results:
+                continue
             ok = [result for result in results if "error" not in result]
             fastest = min(ok, key=lambda result: result["seconds_per_epoch"]) if ok else results[0]
             runs[f"{mode}, {compare_rows} rows (fastest of {len(results)})"] = fastest
@@ -335,7 +376,7 @@ def main():
         "RSS growth below 2x that)"
     )
     write_results(
-        "bench_out_of_core",
+        f"bench_out_of_core_{args.tag}" if args.tag else "bench_out_of_core",
         {
             "params": vars(args),
             "n_rows": n_rows,

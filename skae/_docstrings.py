@@ -155,9 +155,9 @@ shuffle_window : int, default=64
     ``shuffle_window * batch_size`` rows at a time. That order is less
     random than a full shuffle when the rows are sorted (say by class): make
     the window span several sorted runs. The pretraining of
-    :class:`~skae.AutoencoderClassifier` streams so; its fine-tuning reads
-    the labeled rows (and the unlabeled ones a semi-supervised signal uses)
-    into memory. See :class:`skae.nn.ChunkedBatches`.
+    :class:`~skae.AutoencoderClassifier` streams so, and so does the
+    unlabeled half of its fine-tuning; it reads the labeled rows into
+    memory. See :class:`skae.nn.ChunkedBatches`.
 """,
     "tol": """
 tol : float, default=1e-4

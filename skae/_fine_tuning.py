@@ -8,14 +8,16 @@ from sklearn.utils.validation import check_consistent_length, column_or_1d, vali
 
 from skae._defaults import auto_labeled_batch, trains_on_unlabeled
 from skae._fitted import Phase
-from skae._out_of_core import check_out_of_core, is_out_of_core
+from skae._out_of_core import OutOfCoreData, check_out_of_core, is_out_of_core
 from skae.metrics import is_labeled
 from skae.nn import (
     AutoencoderObjective,
+    ChunkedBatches,
     ClassifierNetwork,
     ClassifierObjective,
     ReconstructionLoss,
 )
+from skae.nn._chunked import RowSubset
 from skae.nn._device import as_tensor
 from skae.nn._perturbations import WeakPerturbation
 from skae.nn._training import History, LabeledUnlabeledBatches
@@ -32,8 +34,8 @@ class FineTuningMixin:
     signal uses them.
 
     From an out-of-core X (see :mod:`skae._out_of_core`) pretraining reads
-    chunks as they are drawn; fine-tuning reads the labeled rows into memory,
-    and the unlabeled ones too when a semi-supervised signal uses them.
+    chunks as they are drawn, and so does fine-tuning for the unlabeled rows
+    (chunks of the rows labeled -1); the labeled rows are read into memory.
     """
 
     _main_phase = "fine-tuning"
@@ -125,19 +127,22 @@ class FineTuningMixin:
         batch_size = self._batch_size(
             len(X_labeled), auto=auto_labeled_batch(len(X_labeled), uses_unlabeled, images)
         )
-        X_unlabeled = X[~targets["labeled"]] if uses_unlabeled else X[:0]
         unlabeled_batch_size = batch_size * params.unlabeled_ratio
-        tensors = (
+        n_unlabeled = self._n_unlabeled(targets) if uses_unlabeled else 0
+        unlabeled = self._unlabeled_rows(
+            X, ~targets["labeled"] if uses_unlabeled else None, unlabeled_batch_size, context
+        )
+        labeled = (
             as_tensor(X_labeled, dtype=context.dtype, device="cpu"),
             torch.as_tensor(y_labeled, dtype=torch.long),
-            as_tensor(X_unlabeled, dtype=context.dtype, device="cpu"),
         )
         return Phase(
             "fine-tuning",
             max_iter=1 if context.incremental else params.max_iter,
             objective=lambda generator: self._fine_tuning_objective(config, params, generator),
             batches=lambda generator: LabeledUnlabeledBatches(
-                *tensors,
+                *labeled,
+                unlabeled(generator),
                 labeled_batch_size=batch_size,
                 unlabeled_batch_size=unlabeled_batch_size,
                 generator=generator,
@@ -145,10 +150,33 @@ class FineTuningMixin:
                 min_batch_size=context.min_batch_size,
             ),
             weight_decay=self._weight_decay("classification", batch_size, X.shape[1]),
-            batch_size=min(batch_size, len(X_unlabeled) or batch_size),
-            rows_per_step=batch_size + (unlabeled_batch_size if len(X_unlabeled) else 0),
+            batch_size=min(batch_size, n_unlabeled or batch_size),
+            rows_per_step=batch_size + (unlabeled_batch_size if n_unlabeled else 0),
             validation_batches=validation_batches,
         )
+
+    def _unlabeled_rows(self, X, mask, batch_size, context):
+        """``unlabeled(generator)``: the rows of ``mask`` (None: none) for fine-tuning.
+
+        In memory, a tensor; from an out-of-core X, batches read by chunks
+        (:class:`~skae.nn.ChunkedBatches` over those rows), never all at once.
+        """
+        if mask is not None and isinstance(X, OutOfCoreData):
+            rows = RowSubset(X.source, np.flatnonzero(mask))
+            return lambda generator: ChunkedBatches(
+                rows,
+                batch_size,
+                window_batches=self.shuffle_window,
+                shuffle=True,
+                generator=generator,
+                dtype=context.dtype,
+                device=context.device,
+                min_batch_size=context.min_batch_size,
+            )
+        X_unlabeled = as_tensor(
+            X[mask] if mask is not None else X[:0], dtype=context.dtype, device="cpu"
+        )
+        return lambda generator: X_unlabeled
 
     def _fine_tuning_objective(self, config, params, generator):
         image_shape = config.spec.image_shape

@@ -28,7 +28,9 @@ class SlicedDataset:
         self.reads = []
 
     def __getitem__(self, key):
-        assert isinstance(key, slice), key
+        if not isinstance(key, slice):  # rows by an increasing index array, as h5py takes
+            key = np.asarray(key)
+            assert key.dtype.kind == "i" and np.all(np.diff(key) > 0), key
         rows = self._data[key]
         self.reads.append(len(rows))
         return rows.copy()
@@ -239,6 +241,28 @@ def test_classifier_pretrains_by_chunks_and_fine_tunes_on_the_labeled_rows(tmp_p
     assert max(data.reads) <= INFERENCE_BATCH_SIZE
     assert data.reads.count(25) >= 2 * 12  # pretraining's chunks, each epoch
     assert clf.predict(_memmap(tmp_path / "X.npy", X)).shape == (300,)
+    assert clf.score(X, np.where(y == -1, 0, y)) > 0.3
+
+
+def test_semi_supervised_fine_tuning_streams_the_unlabeled_rows(tmp_path):
+    X, y = blobs(600, 6)
+    y = np.where(np.arange(600) % 4 == 0, y, -1)  # 150 labeled, 450 unlabeled
+    data = SlicedDataset(X)
+    clf = AutoencoderClassifier(
+        n_components=3,
+        hidden_layer_sizes=(16,),
+        pretrain_iter=1,
+        max_iter=4,
+        batch_size=10,
+        unlabeled_ratio=4,
+        consistency_weight=1.0,
+        shuffle_window=2,
+        device="cpu",
+        random_state=0,
+    ).fit(data, y)
+    fine_tuning_reads = data.reads[-4 * 12 :]  # 450 unlabeled rows in chunks of 40, 4 epochs
+    assert fine_tuning_reads.count(40) == 4 * 11 and fine_tuning_reads.count(10) == 4
+    assert 450 not in data.reads  # the unlabeled rows were never read at once
     assert clf.score(X, np.where(y == -1, 0, y)) > 0.3
 
 

@@ -175,6 +175,33 @@ class ChunkedBatches:
         return list(zip(starts, [*starts[1:], n], strict=True))
 
 
+class RowSubset:
+    """Some rows of an array-like, as an array-like of their own, for :class:`ChunkedBatches`.
+
+    ``subset[start:stop]`` reads rows ``rows[start:stop]`` of ``source``
+    (by one index array, increasing, which numpy memmaps, h5py, zarr and
+    dask arrays all take) and gives a memory map's pages back after.
+
+    Parameters
+    ----------
+    source : array-like of shape (n_samples, ...)
+        The data.
+    rows : ndarray of int
+        The rows of ``source`` to keep, in increasing order.
+    """
+
+    def __init__(self, source, rows):
+        self.source = source
+        self.rows = np.asarray(rows, dtype=np.int64)
+        self.shape = (len(self.rows), *source.shape[1:])
+        self.dtype = source.dtype
+
+    def __getitem__(self, key):
+        rows = np.asarray(self.source[self.rows[key]])
+        release_pages(self.source)
+        return rows
+
+
 def release_pages(source):
     """Give back the memory pages of ``source`` if it is a memory map.
 

@@ -77,6 +77,11 @@ class InMemoryBatches:
     def __len__(self):
         return len(self._bounds())
 
+    @property
+    def n_rows(self):
+        """The rows of one epoch."""
+        return batch_length(self.X)
+
     def _bounds(self):
         """``(start, stop)`` of each batch of an epoch."""
         n = batch_length(self.X)
@@ -122,8 +127,10 @@ class LabeledUnlabeledBatches:
     ----------
     X_labeled, y_labeled : torch.Tensor
         The labeled rows and their class indices, on the training device.
-    X_unlabeled : torch.Tensor
-        The unlabeled rows (possibly none), on the training device.
+    X_unlabeled : torch.Tensor or batch source
+        The unlabeled rows (possibly none), or a batch source of them that
+        shuffles with the same ``generator`` (a :class:`ChunkedBatches` of
+        rows larger than memory).
     labeled_batch_size, unlabeled_batch_size : int
         Rows of each kind per batch.
     generator : torch.Generator
@@ -142,14 +149,16 @@ class LabeledUnlabeledBatches:
         self.labeled = InMemoryBatches(
             (X_labeled, y_labeled), labeled_batch_size, shuffle=True, **sizes
         )
-        self.unlabeled = InMemoryBatches(X_unlabeled, unlabeled_batch_size, shuffle=True, **sizes)
+        if isinstance(X_unlabeled, torch.Tensor):
+            X_unlabeled = InMemoryBatches(X_unlabeled, unlabeled_batch_size, shuffle=True, **sizes)
+        self.unlabeled = X_unlabeled
 
     def __len__(self):
-        return len(self.unlabeled) if batch_length(self.unlabeled.X) else len(self.labeled)
+        return len(self.unlabeled) if self.unlabeled.n_rows else len(self.labeled)
 
     def __iter__(self):
         labeled = self._cycle_labeled()
-        if not batch_length(self.unlabeled.X):
+        if not self.unlabeled.n_rows:
             empty = self.unlabeled.X.to(self.unlabeled.device)
             for _ in range(len(self)):
                 yield (*next(labeled), empty)
