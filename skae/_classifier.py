@@ -98,7 +98,7 @@ class AutoencoderClassifier(
         skips pretraining. The ``tol`` / ``n_iter_no_change`` rule applies.
         ``"auto"`` is 20 on flat rows; on images, the epochs of about 1200
         steps of 256 rows with unlabeled rows and 480 without (5 and 2
-        epochs of Fashion-MNIST's 60,000 images), between 2 and 100.
+        epochs of Fashion-MNIST's 60,000 images), between 2 and 50.
 
     reconstruction_weight : float, default=0.0
         Weight of the reconstruction loss of every row seen, labeled and
@@ -163,7 +163,7 @@ class AutoencoderClassifier(
         unlabeled rows when a semi-supervised signal uses them (the labeled
         rows are cycled as often as that takes), else over the labeled rows.
         ``"auto"`` is 100 on flat rows; on images, the epochs of about 7000
-        steps (30 epochs of Fashion-MNIST), between 30 and 300.
+        steps (30 epochs of Fashion-MNIST), between 30 and 150.
 
     {{shuffle}}
 

@@ -1,9 +1,11 @@
 """Searches on a real ``dask.distributed`` cluster: results, threads and GPUs per worker.
 
 One ``LocalCluster`` (2 worker processes of 1 thread, on loopback) is started
-for the module and closed after it, so nothing is left running.
+for the module and closed after it, so nothing is left running, and the
+environment it changed is put back.
 """
 
+import os
 from types import SimpleNamespace
 from unittest import mock
 
@@ -25,6 +27,10 @@ distributed = pytest.importorskip("distributed", reason="needs the 'dask' extra"
 
 @pytest.fixture(scope="module")
 def client():
+    # A nanny writes the workers' variables (OMP_NUM_THREADS=1, MALLOC_TRIM_THRESHOLD_)
+    # into this process's environment before it spawns them (dask/distributed#6749), and
+    # every subprocess started later by the suite would inherit them.
+    environment = dict(os.environ)
     with (
         distributed.LocalCluster(
             n_workers=2,
@@ -36,6 +42,8 @@ def client():
         distributed.Client(cluster) as client,
     ):
         yield client
+    os.environ.clear()
+    os.environ.update(environment)
 
 
 @pytest.fixture(scope="module")

@@ -188,8 +188,8 @@ def test_budgets_on_fashion_mnist_sizes_are_the_validated_recipes():
 
 def test_budgets_of_small_image_sets_are_clipped():
     small = _resolve_classifier(_traits(n_samples=1257, n_unlabeled=1157, image_shape=(1, 8, 8)))
-    assert small.max_iter == 300
-    assert 2 <= small.pretrain_iter <= 100
+    assert small.max_iter == 150
+    assert small.pretrain_iter == 50
 
 
 def test_budgets_follow_an_explicit_batch_size():
