@@ -7,8 +7,11 @@ model). Rows (``--rows`` picks some):
 
 - ``defaults``: ``AutoencoderClassifier(image_shape=(28, 28), random_state=seed)``,
   nothing else set: the defaults, which resolve to ``vgg+recipe``'s network,
-  signals and budget, with noisy views (``augment_noise=0.1``) and without flips;
+  signals and budget, with noisy views (``augment_noise``) and without flips;
 - ``raw-svc``: SVC(C=10) on the 1,000 labeled images' pixels;
+- ``transformer-pipeline``: ``make_pipeline(AutoencoderTransformer(image_shape=(28, 28),
+  random_state=seed), StandardScaler(), SVC())``, the transformer's defaults, fitted on the
+  labeled images only (a pipeline has no use for -1 rows);
 - ``pca-svc``: ``PretrainedClassifier(PCA(64) + StandardScaler, SVC(C=10))``;
 - ``conv-svc``: ``PretrainedClassifier(conv autoencoder + StandardScaler, SVC(C=10))``;
 - ``augmented-svc``: ``conv-svc`` with ``AugmentedClassifier``: 4 synthetic
@@ -91,6 +94,7 @@ def finetuned(args, seed, **params):
 ROWS = {
     "defaults": lambda args, seed: AutoencoderClassifier(image_shape=(28, 28), random_state=seed),
     "raw-svc": None,  # fitted on the labeled rows only, in run_row
+    "transformer-pipeline": None,  # likewise
     "pca-svc": lambda args, seed: PretrainedClassifier(
         make_pipeline(PCA(64, random_state=seed), StandardScaler()), SVC(C=10)
     ),
@@ -118,6 +122,10 @@ def run_row(name, args, data, seed):
     start = time.perf_counter()
     if name == "raw-svc":
         model = SVC(C=10).fit(data.X_labeled, data.y_labeled)
+    elif name == "transformer-pipeline":
+        model = make_pipeline(
+            AutoencoderTransformer(image_shape=(28, 28), random_state=seed), StandardScaler(), SVC()
+        ).fit(data.X_labeled, data.y_labeled)
     elif name == "augmented-svc":
         autoencoder = conv_autoencoder(args, seed).fit(data.X_train)
         augmenter = AutoencoderAugmenter(

@@ -107,7 +107,8 @@ class AutoencoderClassifier(
 
     consistency_weight : float or "auto", default="auto"
         Weight of the squared distance between the class probabilities of
-        two independent perturbations of each unlabeled row; 0 turns it off.
+        two independent perturbations of each unlabeled row, the first of
+        which is the target (no gradient flows through it); 0 turns it off.
         Needs perturbations (``augment_*``) to be useful. ``"auto"`` is 1.0
         on images with unlabeled rows, else 0.
 
@@ -134,9 +135,11 @@ class AutoencoderClassifier(
         or natural images, never for digits or text.
 
     augment_noise : float or "auto", default="auto"
-        Largest standard deviation of Gaussian noise added to the rows seen
-        in fine-tuning: each row draws its own, uniformly between 0 and this
-        value; 0 turns it off. ``"auto"`` is 0.2 on images whose values lie
+        Largest standard deviation of Gaussian noise added to the labeled
+        rows seen in fine-tuning and to the second view of each unlabeled row
+        (never to the first, which the semi-supervised targets come from):
+        each row draws its own, uniformly between 0 and this value; 0 turns
+        it off. ``"auto"`` is 0.2 on images whose values lie
         in [0, 1] (pixel intensities), else 0: without it, a classifier
         trained on clean images loses much of its accuracy on images with
         mild sensor noise (see the user guide).

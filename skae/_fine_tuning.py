@@ -181,12 +181,9 @@ class FineTuningMixin:
     def _fine_tuning_objective(self, config, params, generator):
         image_shape = config.spec.image_shape
         perturb = None
-        if params.augment_shift or params.augment_flip or params.augment_noise:
+        if params.augment_shift or params.augment_flip:
             perturb = WeakPerturbation(
-                image_shape,
-                max_shift=params.augment_shift,
-                flip=params.augment_flip,
-                noise=params.augment_noise,
+                image_shape, max_shift=params.augment_shift, flip=params.augment_flip
             )
         return ClassifierObjective(
             ReconstructionLoss(config.loss),
@@ -194,6 +191,7 @@ class FineTuningMixin:
             consistency_weight=params.consistency_weight,
             pseudo_label_threshold=params.pseudo_label_threshold,
             perturb=perturb,
+            noise=params.augment_noise,
             corruption=params.corruption,
             corruption_level=params.corruption_level,
             generator=generator,

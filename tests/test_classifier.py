@@ -131,6 +131,32 @@ def test_pseudo_labels_only_from_confident_predictions():
     assert torch.allclose(loss, expected)
 
 
+def test_noise_never_reaches_the_view_pseudo_labels_come_from():
+    seen = []
+
+    class Recorder(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.head = torch.nn.Linear(4, 2)
+
+        def encode(self, x):
+            seen.append(x.clone())
+            return x
+
+        def classify(self, code):
+            return self.head(code)
+
+    objective = losses.ClassifierObjective(
+        losses.ReconstructionLoss("mse"), pseudo_label_threshold=0.9, consistency_weight=1.0,
+        noise=0.2, generator=torch.Generator().manual_seed(0),
+    )  # fmt: skip
+    labeled, unlabeled = torch.zeros(8, 4), torch.zeros(16, 4)
+    objective(Recorder().train(), (labeled, torch.zeros(8, dtype=torch.long), unlabeled))
+    student_labeled, teacher, student = seen
+    assert torch.equal(teacher, unlabeled)  # pseudo-labels from clean images
+    assert student_labeled.std() > 0.05 and student.std() > 0.05  # noisy images learned from
+
+
 def test_augmentation_is_never_applied_at_predict(digits, monkeypatch):
     X, y = digits
     clf = _clf(

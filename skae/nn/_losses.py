@@ -9,6 +9,8 @@ the model is in training mode, so validation and inference are clean.
 import torch
 from torch.nn import functional as F
 
+from skae.nn._perturbations import random_noise
+
 CORRUPTIONS = ("gaussian", "masking", "cutout")
 
 
@@ -219,12 +221,16 @@ class ClassifierObjective:
     which the loss is the plain cross-entropy of the clean rows.
 
     While training, ``perturb`` (if given) perturbs every row the network
-    sees, and the signals add to the labeled rows' cross-entropy:
+    sees, ``noise`` adds Gaussian noise to the labeled rows and to the second
+    view of the unlabeled rows (never to the first, which pseudo-labels are
+    taken from), and the signals add to the labeled rows' cross-entropy:
 
     - ``reconstruction_weight`` times the reconstruction loss of every row
       seen, labeled and unlabeled, through the autoencoder;
     - ``consistency_weight`` times the squared distance between the class
-      probabilities of two independent perturbations of each unlabeled row;
+      probabilities of two independent perturbations of each unlabeled row,
+      the first of which is the target (no gradient flows through it, as in
+      UDA and FixMatch);
     - with ``pseudo_label_threshold``, the cross-entropy of the second
       perturbation against the class the first one predicts, for the rows
       predicted with at least that probability (as in FixMatch). The second
@@ -242,6 +248,9 @@ class ClassifierObjective:
         label; None turns pseudo-labels off.
     perturb : callable or None, default=None
         ``perturb(x, generator) -> x``, e.g. :class:`WeakPerturbation`.
+    noise : float, default=0.0
+        Largest standard deviation of that noise (see :func:`random_noise`;
+        0: none).
     corruption : {"gaussian", "masking"} or None, default=None
         Extra corruption of the second view (see :func:`corrupt`).
     corruption_level : float, default=0.0
@@ -260,6 +269,7 @@ class ClassifierObjective:
         consistency_weight=0.0,
         pseudo_label_threshold=None,
         perturb=None,
+        noise=0.0,
         corruption=None,
         corruption_level=0.0,
         generator=None,
@@ -271,6 +281,7 @@ class ClassifierObjective:
         self.consistency_weight = consistency_weight
         self.pseudo_label_threshold = pseudo_label_threshold
         self.perturb = perturb
+        self.noise = noise
         self.corruption = corruption
         self.corruption_level = corruption_level
         self.generator = generator
@@ -280,22 +291,23 @@ class ClassifierObjective:
             X, y = batch
             return F.cross_entropy(model(X), y)
         X_labeled, y_labeled, X_unlabeled = batch
-        X_labeled = self._view(X_labeled)
+        X_labeled = self._noisy(self._view(X_labeled))
         code = model.encode(X_labeled)
         loss = F.cross_entropy(model.classify(code), y_labeled)
         seen, codes = [X_labeled], [code]
         if len(X_unlabeled) and (self.consistency_weight or self.pseudo_label_threshold):
-            first, second = self._view(X_unlabeled), self._view(X_unlabeled)
+            first, second = self._view(X_unlabeled), self._noisy(self._view(X_unlabeled))
             if self.corruption is not None:
                 second = corrupt(
                     second, self.corruption, self.corruption_level, self.generator,
                     self.image_shape,
                 )  # fmt: skip
-            first_code, second_code = model.encode(first), model.encode(second)
-            first_logits, second_logits = model.classify(first_code), model.classify(second_code)
-            loss = loss + self._unlabeled_loss(first_logits, second_logits)
-            seen.append(first)
-            codes.append(first_code)
+            with torch.no_grad():  # the first view is the target: no gradient through it
+                first_logits = model.classify(model.encode(first))
+            second_code = model.encode(second)
+            loss = loss + self._unlabeled_loss(first_logits, model.classify(second_code))
+            seen.append(second)
+            codes.append(second_code)
         elif len(X_unlabeled) and self.reconstruction_weight:
             seen.append(self._view(X_unlabeled))
             codes.append(model.encode(seen[-1]))
@@ -308,13 +320,16 @@ class ClassifierObjective:
     def _view(self, X):
         return X if self.perturb is None else self.perturb(X, self.generator)
 
+    def _noisy(self, X):
+        return random_noise(X, self.noise, self.generator) if self.noise else X
+
     def _unlabeled_loss(self, first_logits, second_logits):
         loss = 0.0
         if self.consistency_weight:
             difference = first_logits.softmax(dim=1) - second_logits.softmax(dim=1)
             loss = loss + self.consistency_weight * difference.square().sum(dim=1).mean()
         if self.pseudo_label_threshold is not None:
-            confidence, pseudo_labels = first_logits.detach().softmax(dim=1).max(dim=1)
+            confidence, pseudo_labels = first_logits.softmax(dim=1).max(dim=1)
             confident = (confidence >= self.pseudo_label_threshold).to(second_logits.dtype)
             per_row = F.cross_entropy(second_logits, pseudo_labels, reduction="none")
             loss = loss + (confident * per_row).mean()

@@ -65,8 +65,35 @@ def random_flip(x, image_shape, generator):
     return torch.where(flip[:, None, None, None], images.flip(-1), images).reshape(len(x), -1)
 
 
+def random_noise(x, max_level, generator):
+    """Add Gaussian noise of a standard deviation each image draws, uniformly in [0, ``max_level``].
+
+    A batch then mixes clean and noisy images, so batch normalisation's
+    statistics describe both (one level for every image made clean images
+    the outliers).
+
+    Parameters
+    ----------
+    x : torch.Tensor of shape (n, n_features)
+        Flat images.
+    max_level : float
+        The largest standard deviation.
+    generator : torch.Generator
+        Source of the levels and the noise, on ``x``'s device.
+
+    Returns
+    -------
+    torch.Tensor
+        The noisy images, flat like ``x``.
+    """
+    level = max_level * torch.rand(
+        (len(x), *[1] * (x.ndim - 1)), generator=generator, device=x.device, dtype=x.dtype
+    )
+    return x + level * torch.randn(x.shape, generator=generator, device=x.device, dtype=x.dtype)
+
+
 class WeakPerturbation:
-    """A small random perturbation of images: shifts, optional flips, Gaussian noise.
+    """A small random perturbation of images: shifts and optional flips.
 
     Parameters
     ----------
@@ -76,28 +103,15 @@ class WeakPerturbation:
         Largest translation in pixels (0: none).
     flip : bool, default=False
         Mirror left-right with probability 1/2.
-    noise : float, default=0.0
-        Largest standard deviation of added Gaussian noise (0: none). Each
-        image draws its own, uniformly between 0 and ``noise``, so that a
-        batch mixes clean and noisy images and batch normalisation's
-        statistics describe both.
     """
 
-    def __init__(self, image_shape, *, max_shift=2, flip=False, noise=0.0):
+    def __init__(self, image_shape, *, max_shift=2, flip=False):
         self.image_shape = image_shape
         self.max_shift = max_shift
         self.flip = flip
-        self.noise = noise
 
     def __call__(self, x, generator):
         x = random_shift(x, self.image_shape, self.max_shift, generator)
         if self.flip:
             x = random_flip(x, self.image_shape, generator)
-        if self.noise:
-            scale = self.noise * torch.rand(
-                (len(x), *[1] * (x.ndim - 1)), generator=generator, device=x.device, dtype=x.dtype
-            )
-            x = x + scale * torch.randn(
-                x.shape, generator=generator, device=x.device, dtype=x.dtype
-            )
         return x
