@@ -160,7 +160,8 @@ def describe(accuracies):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rows", nargs="+", choices=list(ROWS), default=list(ROWS))
-    parser.add_argument("--seeds", type=int, default=3)
+    parser.add_argument("--seeds", type=int, default=3, help="how many label seeds")
+    parser.add_argument("--first-seed", type=int, default=0, help="the first label seed")
     parser.add_argument("--pretrain-epochs", type=int, default=10)
     parser.add_argument("--finetune-epochs", type=int, default=30)
     parser.add_argument("--full-labels", action="store_true")
@@ -174,7 +175,7 @@ def main():
     warnings.filterwarnings("ignore", category=ConvergenceWarning)
 
     runs = []
-    for seed in range(args.seeds):
+    for seed in range(args.first_seed, args.first_seed + args.seeds):
         data = load_comparison_data(
             "fashion-mnist", labels_per_class=100, random_state=seed, download_if_missing=False
         )

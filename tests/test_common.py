@@ -41,11 +41,15 @@ ESTIMATORS = [
     _cpu(AutoencoderClassifier(**ROW_IMAGES), max_iter=20),  # the defaults on images
     _cpu(AutoencoderClassifier(pretrain_iter=5), max_iter=30),
     _cpu(AutoencoderClassifier(pretrain_iter=5, precision="float64"), max_iter=30),
+    # float32: in bfloat16 this network's loss became NaN in 7 of these checks on a CI
+    # machine with Intel AMX (not on AVX-512 BF16 or AVX2 kernels, where it passes),
+    # most likely a oneDNN AMX kernel; the defaults row above covers bfloat16 on images.
     _cpu(
         AutoencoderClassifier(
             architecture="conv", pretrain_iter=3, reconstruction_weight=1.0, **ROW_IMAGES
         ),
         max_iter=30,
+        precision="float32",
     ),
     _cpu(
         AutoencoderClassifier(
