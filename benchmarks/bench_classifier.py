@@ -75,7 +75,7 @@ VGG_RECIPE = dict(**VGG, **FINETUNE_RECIPE, pretrain_iter=5, max_iter=30)
 
 def conv_autoencoder(args, seed):
     return AutoencoderTransformer(
-        max_iter=args.pretrain_epochs, tol=0.0, random_state=seed, **IMAGES
+        max_iter=args.pretrain_epochs, tol=0.0, random_state=seed, corruption=None, **IMAGES
     )
 
 

@@ -58,6 +58,7 @@ def make_search(max_iter, n_jobs):
                     architecture="conv",
                     image_shape=(28, 28),
                     conv_channels=(16, 32),
+                    corruption=None,
                     max_iter=max_iter,
                     random_state=0,
                 ),

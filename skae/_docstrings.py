@@ -103,6 +103,35 @@ corruption : {"gaussian", "masking", "cutout"}, default=None
     ``transform``, ``inverse_transform`` and scoring never corrupt. None
     trains on clean inputs.
 """,
+    "n_components_auto": """
+n_components : int or "auto", default="auto"
+    Size of the code, the number of features ``transform`` returns.
+    ``"auto"`` is 128 when ``image_shape`` is given and 32 for flat rows;
+    the choice is ``n_components_``.
+""",
+    "corruption_auto": """
+corruption : {"gaussian", "masking", "cutout"}, None or "auto", default="auto"
+    Train a denoising autoencoder: the encoder sees corrupted inputs and the
+    network learns to reconstruct the clean ones. ``"gaussian"`` adds noise
+    of standard deviation ``corruption_level``; ``"masking"`` sets a
+    fraction ``corruption_level`` of the values to 0; ``"cutout"`` sets a
+    square of each image to 0, of side ``corruption_level`` times the
+    image's shorter side (needs ``image_shape``). The corruption is
+    drawn from the estimator's own generator and only while training:
+    ``transform``, ``inverse_transform`` and scoring never corrupt. None
+    trains on clean inputs. ``"auto"`` is ``"gaussian"`` on images whose
+    values lie in [0, 1] (pixel intensities), else None: the code of a
+    plain autoencoder falls apart on images with mild sensor noise (see the
+    user guide); the choice is ``corruption_``.
+""",
+    "corruption_level_auto": """
+corruption_level : float or "auto", default="auto"
+    The noise's standard deviation (``"gaussian"``), the masked fraction
+    (``"masking"``) or the square's relative side (``"cutout"``); unused
+    without ``corruption``. ``"auto"`` is 0.2 for Gaussian noise on images
+    whose values lie in [0, 1], else 0.1; the choice is
+    ``corruption_level_``.
+""",
     "corruption_level": """
 corruption_level : float, default=0.1
     The noise's standard deviation (``"gaussian"``), the masked fraction
@@ -273,6 +302,22 @@ architecture_ : str
 
 loss_ : str
     The reconstruction loss trained, ``loss`` with ``"auto"`` resolved.
+""",
+    "autoencoder_resolved_attributes": """
+architecture_ : str
+    The architecture trained, ``architecture`` with ``"auto"`` resolved.
+
+loss_ : str
+    The reconstruction loss trained, ``loss`` with ``"auto"`` resolved.
+
+n_components_ : int
+    The size of the code, ``n_components`` with ``"auto"`` resolved.
+
+corruption_ : str or None
+    The corruption trained with, ``corruption`` with ``"auto"`` resolved.
+
+corruption_level_ : float
+    Its level, ``corruption_level`` with ``"auto"`` resolved.
 """,
     "training_attributes": """
 n_iter_ : int

@@ -5,7 +5,9 @@ from numbers import Real
 from sklearn.utils._param_validation import Interval
 
 from skae._base_transformer import BaseAutoencoderTransformer
+from skae._defaults import AUTOENCODER_RULES, TRANSFORMER_RULES
 from skae._docstrings import fill_doc
+from skae._params import allow_auto
 from skae.nn import AutoencoderObjective
 
 
@@ -31,7 +33,7 @@ class AutoencoderTransformer(BaseAutoencoderTransformer):
 
     Parameters
     ----------
-    {{n_components}}
+    {{n_components_auto}}
 
     {{architecture}}
 
@@ -49,9 +51,9 @@ class AutoencoderTransformer(BaseAutoencoderTransformer):
 
     {{loss}}
 
-    {{corruption}}
+    {{corruption_auto}}
 
-    {{corruption_level}}
+    {{corruption_level_auto}}
 
     sparsity : float, default=0.0
         Weight of an L1 penalty on the code (its mean absolute value), added
@@ -107,7 +109,7 @@ class AutoencoderTransformer(BaseAutoencoderTransformer):
 
     {{image_shape_}}
 
-    {{resolved_attributes}}
+    {{autoencoder_resolved_attributes}}
 
     {{training_attributes}}
 
@@ -139,13 +141,17 @@ class AutoencoderTransformer(BaseAutoencoderTransformer):
     """
 
     _parameter_constraints: dict = {
-        **BaseAutoencoderTransformer._parameter_constraints,
+        **allow_auto(
+            BaseAutoencoderTransformer._parameter_constraints,
+            AUTOENCODER_RULES.keys() - TRANSFORMER_RULES.keys(),
+        ),
         "sparsity": [Interval(Real, 0, None, closed="left")],
     }
+    _auto_rules = AUTOENCODER_RULES
 
     def __init__(
         self,
-        n_components=32,
+        n_components="auto",
         *,
         architecture="auto",
         image_shape=None,
@@ -155,8 +161,8 @@ class AutoencoderTransformer(BaseAutoencoderTransformer):
         encoder=None,
         decoder=None,
         loss="auto",
-        corruption=None,
-        corruption_level=0.1,
+        corruption="auto",
+        corruption_level="auto",
         sparsity=0.0,
         learning_rate="constant",
         learning_rate_init=1e-3,

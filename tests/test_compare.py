@@ -335,6 +335,7 @@ def test_conv_autoencoder_reducer_reads_rows_as_images(small_digits):
         "conv-autoencoder", 8, epochs=2, device="cpu", random_state=0, image_shape=(8, 8)
     )
     assert reducer.architecture == "conv" and reducer.image_shape == (8, 8)
+    assert reducer.corruption is None  # the recorded comparisons trained on clean images
     assert small_digits.image_shape == (8, 8)
 
 

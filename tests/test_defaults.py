@@ -227,6 +227,43 @@ def test_transformers_choose_the_network_from_image_shape(estimator_class):
     assert set(TRANSFORMER_RULES) == {"architecture", "loss"}
 
 
+def test_the_autoencoder_on_pixel_images_gets_a_wide_code_and_denoising():
+    X, _ = _images()
+    flat = _quick(AutoencoderTransformer, max_iter=1).fit(X)
+    pixels = _quick(AutoencoderTransformer, max_iter=1, image_shape=(8, 8)).fit(X)
+    unscaled = _quick(AutoencoderTransformer, max_iter=1, image_shape=(8, 8)).fit(X * 3)
+    assert _fitted_choices(flat) == {
+        "architecture": "dense", "loss": "bce",
+        "n_components": 32, "corruption": None, "corruption_level": 0.1,
+    }  # fmt: skip
+    assert _fitted_choices(pixels) == {
+        "architecture": "conv", "loss": "bce",
+        "n_components": 128, "corruption": "gaussian", "corruption_level": 0.2,
+    }  # fmt: skip
+    assert (unscaled.n_components_, unscaled.corruption_) == (128, None)
+    assert pixels.transform(X).shape == (60, 128)
+    assert len(pixels.get_feature_names_out()) == 128
+    # The variational autoencoder keeps its code of 32 and trains on clean images.
+    vae = _quick(VariationalAutoencoder, max_iter=1, image_shape=(8, 8)).fit(X)
+    assert (vae.n_components, vae.corruption, vae.transform(X).shape) == (32, None, (60, 32))
+
+
+def test_the_autoencoders_denoising_and_code_size_can_be_set():
+    X, _ = _images()
+    kwargs = dict(max_iter=1, image_shape=(8, 8))
+    plain = _quick(AutoencoderTransformer, corruption=None, n_components=32, **kwargs).fit(X)
+    assert (plain.corruption_, plain.n_components_) == (None, 32)
+    assert plain.transform(X).shape == (60, 32)
+    masking = _quick(AutoencoderTransformer, corruption="masking", **kwargs).fit(X)
+    assert (masking.corruption_, masking.corruption_level_) == ("masking", 0.1)
+    level = _quick(AutoencoderTransformer, corruption_level=0.05, **kwargs).fit(X)
+    assert (level.corruption_, level.corruption_level_) == ("gaussian", 0.05)
+    # The denoising default changes the training, not the code's meaning: scoring is clean.
+    denoising = _quick(AutoencoderTransformer, n_components=32, **kwargs).fit(X)
+    assert not np.allclose(denoising.transform(X), plain.transform(X))
+    assert denoising.score(X) == pytest.approx(denoising.score(X))
+
+
 def test_a_continued_fit_keeps_the_choices_of_the_first():
     X, _ = _images()
     transformer = _quick(AutoencoderTransformer, max_iter=1)
