@@ -9,6 +9,8 @@ model). Rows (``--rows`` picks some):
   nothing else set: the defaults, which resolve to ``vgg+recipe``'s network,
   signals and budget, with noisy views (``augment_noise``) and without flips;
 - ``raw-svc``: SVC(C=10) on the 1,000 labeled images' pixels;
+- ``raw-default-svc``: ``SVC()`` on the same pixels, the transformer pipeline's
+  classifier without the transformer;
 - ``transformer-pipeline``: ``make_pipeline(AutoencoderTransformer(image_shape=(28, 28),
   random_state=seed), StandardScaler(), SVC())``, the transformer's defaults, fitted on the
   labeled images only (a pipeline has no use for -1 rows);
@@ -94,6 +96,7 @@ def finetuned(args, seed, **params):
 ROWS = {
     "defaults": lambda args, seed: AutoencoderClassifier(image_shape=(28, 28), random_state=seed),
     "raw-svc": None,  # fitted on the labeled rows only, in run_row
+    "raw-default-svc": None,  # likewise
     "transformer-pipeline": None,  # likewise
     "pca-svc": lambda args, seed: PretrainedClassifier(
         make_pipeline(PCA(64, random_state=seed), StandardScaler()), SVC(C=10)
@@ -120,8 +123,8 @@ ROWS = {
 def run_row(name, args, data, seed):
     """Fit one row's model; returns (accuracy at each noise level, fit seconds)."""
     start = time.perf_counter()
-    if name == "raw-svc":
-        model = SVC(C=10).fit(data.X_labeled, data.y_labeled)
+    if name in ("raw-svc", "raw-default-svc"):
+        model = SVC(C=10 if name == "raw-svc" else 1.0).fit(data.X_labeled, data.y_labeled)
     elif name == "transformer-pipeline":
         model = make_pipeline(
             AutoencoderTransformer(image_shape=(28, 28), random_state=seed), StandardScaler(), SVC()
