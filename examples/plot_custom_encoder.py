@@ -86,7 +86,6 @@ from sklearn.svm import SVC
 from skae import AutoencoderTransformer
 
 autoencoder = AutoencoderTransformer(
-    32,
     architecture="conv",
     image_shape=(8, 8),
     encoder=VGGBackbone,
@@ -130,7 +129,6 @@ def pretrained_backbone(path, freeze=False, **kwargs):
 
 
 frozen = AutoencoderTransformer(
-    32,
     architecture="conv",
     image_shape=(8, 8),
     encoder=pretrained_backbone,

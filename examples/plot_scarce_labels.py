@@ -122,6 +122,6 @@ plt.show()
 # seeds, bfloat16) 0.968 against raw pixels' 0.903, and still 0.940 against
 # 0.879 on test images with noise of standard deviation 0.2. On Fashion-MNIST with 100
 # labels per class and 59,000 unlabeled images
-# (``benchmarks/bench_classifier.py --rows raw-svc defaults``, seed 0; see
-# :ref:`auto_defaults`), the defaults score 0.855 against 0.811 for raw
+# (``benchmarks/bench_classifier.py --rows raw-svc defaults``, 3 label seeds;
+# see :ref:`auto_defaults`), the defaults score 0.866 against 0.813 for raw
 # pixels.

@@ -11,6 +11,17 @@ import textwrap
 
 from skae.nn import ARCHITECTURES
 
+_CORRUPTION = """\
+    Train a denoising autoencoder: the encoder sees corrupted inputs and the
+    network learns to reconstruct the clean ones. ``"gaussian"`` adds noise
+    of standard deviation ``corruption_level``; ``"masking"`` sets a
+    fraction ``corruption_level`` of the values to 0; ``"cutout"`` sets a
+    square of each image to 0, of side ``corruption_level`` times the
+    image's shorter side (needs ``image_shape``). The corruption is
+    drawn from the estimator's own generator and only while training:
+    ``transform``, ``inverse_transform`` and scoring never corrupt. None
+    trains on clean inputs."""
+
 _ENTRIES = {
     # ---------------------------------------------------------------- parameters
     "n_components": """
@@ -91,17 +102,9 @@ loss : {"auto", "mse", "bce"}, default="auto"
     (``score``, ``score_samples``) must lie in [0, 1] too; rows that are
     only encoded or classified need not.
 """,
-    "corruption": """
-corruption : {"gaussian", "masking", "cutout"}, default=None
-    Train a denoising autoencoder: the encoder sees corrupted inputs and the
-    network learns to reconstruct the clean ones. ``"gaussian"`` adds noise
-    of standard deviation ``corruption_level``; ``"masking"`` sets a
-    fraction ``corruption_level`` of the values to 0; ``"cutout"`` sets a
-    square of each image to 0, of side ``corruption_level`` times the
-    image's shorter side (needs ``image_shape``). The corruption is
-    drawn from the estimator's own generator and only while training:
-    ``transform``, ``inverse_transform`` and scoring never corrupt. None
-    trains on clean inputs.
+    "corruption": f"""
+corruption : {{"gaussian", "masking", "cutout"}}, default=None
+{_CORRUPTION}
 """,
     "n_components_auto": """
 n_components : int or "auto", default="auto"
@@ -109,20 +112,13 @@ n_components : int or "auto", default="auto"
     ``"auto"`` is 128 when ``image_shape`` is given and 32 for flat rows;
     the choice is ``n_components_``.
 """,
-    "corruption_auto": """
-corruption : {"gaussian", "masking", "cutout"}, None or "auto", default="auto"
-    Train a denoising autoencoder: the encoder sees corrupted inputs and the
-    network learns to reconstruct the clean ones. ``"gaussian"`` adds noise
-    of standard deviation ``corruption_level``; ``"masking"`` sets a
-    fraction ``corruption_level`` of the values to 0; ``"cutout"`` sets a
-    square of each image to 0, of side ``corruption_level`` times the
-    image's shorter side (needs ``image_shape``). The corruption is
-    drawn from the estimator's own generator and only while training:
-    ``transform``, ``inverse_transform`` and scoring never corrupt. None
-    trains on clean inputs. ``"auto"`` is ``"gaussian"`` on images whose
-    values lie in [0, 1] (pixel intensities), else None: the code of a
-    plain autoencoder falls apart on images with mild sensor noise (see the
-    user guide); the choice is ``corruption_``.
+    "corruption_auto": f"""
+corruption : {{"gaussian", "masking", "cutout"}}, None or "auto", default="auto"
+{_CORRUPTION}
+    ``"auto"`` is ``"gaussian"`` on images whose values lie in [0, 1]
+    (pixel intensities), else None: the code of a plain autoencoder falls
+    apart on images with mild sensor noise (see the user guide); the choice
+    is ``corruption_``.
 """,
     "corruption_level_auto": """
 corruption_level : float or "auto", default="auto"
