@@ -22,6 +22,13 @@ _CORRUPTION = """\
     ``transform``, ``inverse_transform`` and scoring never corrupt. None
     trains on clean inputs."""
 
+_RESOLVED = """\
+architecture_ : str
+    The architecture trained, ``architecture`` with ``"auto"`` resolved.
+
+loss_ : str
+    The reconstruction loss trained, ``loss`` with ``"auto"`` resolved."""
+
 _ENTRIES = {
     # ---------------------------------------------------------------- parameters
     "n_components": """
@@ -292,19 +299,11 @@ image_shape_ : tuple of int or None
     The ``(channels, height, width)`` of the images, with -1 resolved and
     the channel axis explicit; None when ``image_shape`` is None.
 """,
-    "resolved_attributes": """
-architecture_ : str
-    The architecture trained, ``architecture`` with ``"auto"`` resolved.
-
-loss_ : str
-    The reconstruction loss trained, ``loss`` with ``"auto"`` resolved.
+    "resolved_attributes": f"""
+{_RESOLVED}
 """,
-    "autoencoder_resolved_attributes": """
-architecture_ : str
-    The architecture trained, ``architecture`` with ``"auto"`` resolved.
-
-loss_ : str
-    The reconstruction loss trained, ``loss`` with ``"auto"`` resolved.
+    "autoencoder_resolved_attributes": f"""
+{_RESOLVED}
 
 n_components_ : int
     The size of the code, ``n_components`` with ``"auto"`` resolved.
