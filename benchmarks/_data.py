@@ -5,7 +5,11 @@ import json
 from pathlib import Path
 
 import numpy as np
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+from sklearn.svm import SVC
 
+from skae import AutoencoderTransformer
 from skae.compare import environment_info
 from skae.datasets import fetch_fashion_mnist
 
@@ -41,6 +45,15 @@ def load_fashion_mnist_train_labels():
     if train is None:
         return np.random.default_rng(1).integers(0, 10, 60000)
     return train.target
+
+
+def transformer_pipeline(seed, **params):
+    """Issue 18's pipeline: the transformer's defaults on 28x28 images, a scaler, ``SVC()``."""
+    return make_pipeline(
+        AutoencoderTransformer(image_shape=(28, 28), random_state=seed, **params),
+        StandardScaler(),
+        SVC(),
+    )
 
 
 #: Standard deviations of the Gaussian noise added to the test images (then clipped to [0, 1]).

@@ -46,7 +46,7 @@ import time
 import warnings
 
 import numpy as np
-from _data import NOISE_LEVELS, noisy_copies, print_table, write_results
+from _data import NOISE_LEVELS, noisy_copies, print_table, transformer_pipeline, write_results
 from sklearn.decomposition import PCA
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.frozen import FrozenEstimator
@@ -126,9 +126,7 @@ def run_row(name, args, data, seed):
     if name in ("raw-svc", "raw-default-svc"):
         model = SVC(C=10 if name == "raw-svc" else 1.0).fit(data.X_labeled, data.y_labeled)
     elif name == "transformer-pipeline":
-        model = make_pipeline(
-            AutoencoderTransformer(image_shape=(28, 28), random_state=seed), StandardScaler(), SVC()
-        ).fit(data.X_labeled, data.y_labeled)
+        model = transformer_pipeline(seed).fit(data.X_labeled, data.y_labeled)
     elif name == "augmented-svc":
         autoencoder = conv_autoencoder(args, seed).fit(data.X_train)
         augmenter = AutoencoderAugmenter(

@@ -33,7 +33,7 @@ import time
 import warnings
 
 import numpy as np
-from _data import noisy_copies, print_table, write_results
+from _data import noisy_copies, print_table, transformer_pipeline, write_results
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
 from sklearn.pipeline import make_pipeline
@@ -83,11 +83,7 @@ def labeled_only(X_train, X_val, y_train, y_val, params):
     models = {
         "raw SVC()": lambda seed: SVC(),
         "raw SVC(C=10)": lambda seed: SVC(C=10),
-        "pipeline": lambda seed: make_pipeline(
-            AutoencoderTransformer(image_shape=(28, 28), random_state=seed, **params),
-            StandardScaler(),
-            SVC(),
-        ),
+        "pipeline": lambda seed: transformer_pipeline(seed, **params),
     }
     noisy, sets = noisy_copies(X_val), labeled_sets(X_train, y_train)
     results, rows = {}, []

@@ -175,9 +175,7 @@ CLASSIFIER_RULES = {
     ),
     "augment_shift": lambda traits, params: 2 if _smallest_side(traits) >= SHIFTED_MIN_SIDE else 0,
     # Noisy views keep the classifier (and its batch-norm statistics) working on noisy images.
-    "augment_noise": lambda traits, params: (
-        0.2 if traits.images and traits.in_unit_interval else 0.0
-    ),
+    "augment_noise": lambda traits, params: 0.2 if _pixel_images(traits) else 0.0,
     "consistency_weight": lambda traits, params: 1.0 if traits.semi_supervised else 0.0,
     "pseudo_label_threshold": lambda traits, params: 0.95 if traits.semi_supervised else None,
     "corruption": lambda traits, params: "cutout" if traits.semi_supervised else None,
