@@ -2,7 +2,8 @@
 
 ``load_digits`` (pixels / 16), ``train_test_split(test_size=0.3, random_state=0,
 stratify=y)``; from the training part, ``--labels-per-class`` labeled images per
-class (label seeds ``0 .. --seeds - 1``), the rest marked -1. Rows:
+class (label seeds ``0 .. --seeds - 1``), the rest marked -1; ``--labels-per-class 0``
+keeps every label. Rows:
 
 - ``raw-svc``: ``SVC()`` on the labeled rows' pixels;
 - ``defaults``: ``AutoencoderClassifier(image_shape=(8, 8), random_state=seed)``;
@@ -16,6 +17,8 @@ is what it is for: a check to run while the defaults change, before the
 Fashion-MNIST benchmarks.
 
     .venv/bin/python benchmarks/bench_digits_defaults.py --seeds 3
+    .venv/bin/python benchmarks/bench_digits_defaults.py --seeds 1 --labels-per-class 0 \
+        --rows defaults --params '{"architecture": "conv", "augment_shift": 2}'
 """
 
 import argparse
@@ -42,7 +45,9 @@ MODELS = {
 
 
 def label_subset(y, per_class, seed):
-    """Indices of ``per_class`` rows of each class, drawn with ``seed``."""
+    """Indices of ``per_class`` rows of each class, drawn with ``seed``; all rows for 0."""
+    if per_class == 0:
+        return np.arange(len(y))
     rng = np.random.default_rng(seed)
     return np.concatenate(
         [rng.choice(np.flatnonzero(y == label), per_class, replace=False) for label in np.unique(y)]

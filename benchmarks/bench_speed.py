@@ -24,7 +24,7 @@ of later fits', which find most graphs already compiled), the median of the
 per-round ratios to ``bare``, and the MSE on the 10,000 test images after
 training, so that speed is never bought with quality. ``--classifier`` times
 instead fine-tuning epochs of ``AutoencoderClassifier`` (conv, or with
-``--classifier vgg`` the VGG-style network; the recipe of ``skae compare``,
+``--classifier vgg`` the VGG-style network; ``FINETUNE_RECIPE`` of ``bench_classifier.py``,
 no pretraining, 100 labels per class, the other 59,000 images unlabeled) at
 each setting, with its test accuracy, as ratios to skae's default.
 
@@ -52,13 +52,13 @@ import warnings
 import numpy as np
 import torch
 from _data import print_table, write_results
+from bench_classifier import FINETUNE_RECIPE
 from bench_training import ConvAutoencoder, DenseAutoencoder, skae_estimator, skorch_net
 from sklearn.exceptions import ConvergenceWarning
 from torch.nn import functional as F
 
 from skae import AutoencoderClassifier
 from skae.compare import load_comparison_data
-from skae.compare._pipelines import FINETUNE_RECIPE
 
 SETTINGS = {
     "skae": {},
@@ -173,7 +173,7 @@ def run_skorch(data, args, seed):
 
 def classifier_runner(setting):
     def run(data, args, seed):
-        """Fine-tuning epochs only (no pretraining) of the compare recipe."""
+        """Fine-tuning epochs only (no pretraining) of ``FINETUNE_RECIPE``."""
         est = AutoencoderClassifier(
             64,
             architecture=args.architecture,

@@ -135,7 +135,8 @@ def skae_estimator(args, seed, device="cpu", **params):
         args.n_components,
         architecture=args.architecture,
         image_shape=(28, 28) if args.architecture == "conv" else None,
-        corruption=None,  # the bare torch loops train on clean images
+        corruption=None,  # the bare torch loops train on clean images, with the MSE
+        loss="mse",
         hidden_layer_sizes=(args.hidden,),
         alpha=0.0,
         batch_size=args.batch_size,

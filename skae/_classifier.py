@@ -125,8 +125,11 @@ class AutoencoderClassifier(
 
     augment_shift : int or "auto", default="auto"
         Largest random translation, in pixels, applied to the images seen in
-        fine-tuning; needs ``image_shape``. 0 turns it off; ``"auto"`` is 2
-        on images of at least 8 pixels a side, else 0.
+        fine-tuning; needs ``image_shape``. 0 turns it off; ``"auto"`` is,
+        for the VGG-style network, 2 on images of at least 8 pixels a side,
+        else 0; for any other network a pixel per 14 of the image's side, at
+        most 2 (none below 14x14: the stride-2 conv network does not learn
+        8x8 digits shifted by 2 pixels).
 
     augment_flip : bool, default=False
         Mirror the images seen in fine-tuning left-right with probability

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 from sklearn.decomposition import PCA
 
+from skae import AutoencoderClassifier
 from skae.compare import (
     _runner,
     format_table,
@@ -31,7 +32,7 @@ def test_public_names_are_the_documented_functions():
     # Nothing else public in the namespace: the recipe and the name lists are private.
     public = {name for name in vars(skae.compare) if not name.startswith("_")}
     assert public == set(skae.compare.__all__)
-    for private in ("FINETUNE_RECIPE", "MIRROR_SYMMETRIC", "REDUCERS", "choose_scaling"):
+    for private in ("MIRROR_SYMMETRIC", "REDUCERS", "choose_scaling", "make_finetuned"):
         assert not hasattr(skae.compare, private), private
 
 
@@ -353,10 +354,10 @@ def test_vgg_autoencoder_reducer_and_its_classifier_use_the_chosen_network(small
         "vgg-autoencoder", 128, pretrain_epochs=5, finetune_epochs=30, device="cpu",
         random_state=0, image_shape=(28, 28), dataset="fashion-mnist", precision="bfloat16",
     )  # fmt: skip
-    assert (classifier.architecture, classifier.learning_rate) == ("vgg", "cosine")
+    assert classifier.architecture == "vgg" and classifier.augment_flip
     assert classifier.precision == "bfloat16" and classifier.image_shape == (28, 28)
-    assert classifier.augment_shift == 2 and classifier.augment_flip
-    assert classifier.pseudo_label_threshold == 0.95 and classifier.corruption == "cutout"
+    # The schedule and the signals are the classifier's defaults, resolved at fit.
+    assert classifier.learning_rate == classifier.pseudo_label_threshold == "auto"
     rows = quiet_comparison(
         small_digits, ["vgg-autoencoder"], ["svc", "finetuned"], epochs=3, finetune_epochs=5
     )
@@ -444,12 +445,18 @@ def test_finetuned_rows_pair_with_autoencoders_and_see_unlabeled_rows(monkeypatc
             return fit(X, y)
 
         classifier.fit = recording_fit
+        seen["classifier"] = classifier
         return classifier
 
     monkeypatch.setattr(_runner, "make_finetuned", spy)
     rows = quiet_comparison(
         data, ["raw", "pca", "conv-autoencoder"], ["svc", "finetuned"], epochs=2, finetune_epochs=2
     )
+    # The classifier's defaults for images with unlabeled rows, resolved at fit.
+    classifier = seen.pop("classifier")
+    assert (classifier.pseudo_label_threshold_, classifier.consistency_weight_) == (0.95, 1.0)
+    assert (classifier.corruption_, classifier.learning_rate_) == ("cutout", "cosine")
+    assert classifier.augment_shift_ == 0 and not classifier.augment_flip  # conv on 8x8
     pairs = [(r["reducer"], r["classifier"]) for r in rows]
     assert pairs == [
         ("raw", "svc"),
@@ -469,16 +476,33 @@ def test_make_finetuned_follows_the_reducer():
     common = dict(pretrain_epochs=3, finetune_epochs=4, device="cpu", random_state=0)
     conv = make_finetuned("conv-autoencoder", 8, image_shape=(8, 8), dataset="digits", **common)
     assert conv.architecture == "conv" and conv.pretrain_iter == 3
-    assert conv.augment_shift == 0 and not conv.augment_flip  # 8x8 digits: no shifts, no flips
+    assert conv.image_shape == (8, 8) and not conv.augment_flip  # digits are not mirror-symmetric
     fashion = make_finetuned(
         "conv-autoencoder", 8, image_shape=(28, 28), dataset="fashion-mnist", **common
     )
-    assert fashion.augment_shift == 2 and fashion.augment_flip
-    dense = make_finetuned("autoencoder", 8, **common)
-    assert dense.architecture == "dense" and dense.augment_shift == 0 and dense.max_iter == 4
-    assert dense.corruption == "masking"  # cutout needs images
-    assert fashion.corruption == "cutout"
+    assert fashion.augment_flip
+    dense = make_finetuned("autoencoder", 8, image_shape=(28, 28), **common)
+    assert dense.architecture == "dense" and dense.max_iter == 4
+    assert dense.image_shape is None and not dense.augment_flip  # it reads flat rows
     assert make_finetuned("pca", 8, **common) is None
+
+
+def test_make_finetuned_sets_only_the_network_the_budgets_and_the_flips():
+    from skae.compare._pipelines import make_finetuned
+
+    classifier = make_finetuned(
+        "vgg-autoencoder", 16, pretrain_epochs=3, finetune_epochs=4, device="cpu",
+        random_state=0, image_shape=(28, 28), dataset="fashion-mnist",
+    )  # fmt: skip
+    defaults = AutoencoderClassifier().get_params()
+    changed = {
+        name: value for name, value in classifier.get_params().items() if value != defaults[name]
+    }
+    assert changed == {
+        "n_components": 16, "architecture": "vgg", "image_shape": (28, 28), "augment_flip": True,
+        "pretrain_iter": 3, "max_iter": 4, "device": "cpu", "random_state": 0,
+        "precision": "float32",
+    }  # fmt: skip
 
 
 def test_pipelines_ask_the_architecture_record_whether_rows_are_images(monkeypatch):
@@ -490,10 +514,10 @@ def test_pipelines_ask_the_architecture_record_whether_rows_are_images(monkeypat
     options = dict(device="cpu", random_state=0, image_shape=(28, 28))
     finetuned_options = dict(pretrain_epochs=1, finetune_epochs=1, dataset="fashion-mnist")
     assert make_reducer("autoencoder", 8, epochs=1, **options).image_shape is None
-    assert make_finetuned("autoencoder", 8, **finetuned_options, **options).augment_shift == 0
+    assert make_finetuned("autoencoder", 8, **finetuned_options, **options).image_shape is None
     # Were the dense network to read images, it would be given their shape and shifts.
     dense = replace(ARCHITECTURES["dense"], needs_image_shape=True)
     monkeypatch.setitem(ARCHITECTURES, "dense", dense)
     assert make_reducer("autoencoder", 8, epochs=1, **options).image_shape == (28, 28)
     classifier = make_finetuned("autoencoder", 8, **finetuned_options, **options)
-    assert classifier.augment_shift == 2 and classifier.augment_flip
+    assert classifier.image_shape == (28, 28) and classifier.augment_flip

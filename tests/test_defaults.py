@@ -139,6 +139,24 @@ def test_images_smaller_than_eight_pixels_are_not_shifted():
 
 
 @pytest.mark.parametrize(
+    "architecture, side, shift",
+    [("vgg", 8, 2), ("vgg", 28, 2), ("conv", 8, 0), ("conv", 14, 1), ("conv", 28, 2),
+     ("dense", 56, 2)],
+)  # fmt: skip
+def test_networks_other_than_vgg_are_shifted_a_pixel_per_fourteen_of_the_side(
+    architecture, side, shift
+):
+    traits = _traits(image_shape=(1, side, side), n_samples=2000, n_unlabeled=1900)
+    assert _resolve_classifier(traits, architecture=architecture).augment_shift == shift
+
+
+def test_the_conv_classifier_on_eight_pixel_images_is_not_shifted():
+    X, y = _images()
+    clf = _quick(AutoencoderClassifier, architecture="conv", image_shape=(8, 8))
+    assert clf.fit(X, _semi(y)).augment_shift_ == 0
+
+
+@pytest.mark.parametrize(
     "name, off",
     [
         ("consistency_weight", 0.0),

@@ -28,17 +28,6 @@ AUTOENCODER_NETWORKS = {
 }
 # "finetuned" is an AutoencoderClassifier: it pairs with the autoencoder reducers only.
 FINETUNED_REDUCERS = tuple(AUTOENCODER_NETWORKS)
-# Fine-tuning recipe of AutoencoderClassifier in skae compare, for 28x28 Fashion-MNIST
-# (see the user guide); make_finetuned adapts the shifts and flips to other images.
-FINETUNE_RECIPE = dict(
-    augment_shift=2,
-    augment_flip=True,
-    pseudo_label_threshold=0.95,
-    corruption="cutout",
-    corruption_level=0.5,
-    consistency_weight=1.0,
-    tol=0.0,
-)
 # Data sets whose classes look the same mirrored left-right (clothes do, digits do not).
 MIRROR_SYMMETRIC = ("fashion-mnist",)
 # Cross-validating the scaler on more labeled rows than this changes little but costs a lot.
@@ -142,43 +131,33 @@ def make_finetuned(
     """An :class:`~skae.AutoencoderClassifier` with the network of ``reducer_name``.
 
     It pretrains on all training images for ``pretrain_epochs`` (the budget
-    the reducers get), then fine-tunes for ``finetune_epochs`` with
-    ``FINETUNE_RECIPE``: random shifts of the images, and pseudo-labels of the
-    unlabeled ones above 0.95 confidence, enforced on views with a square cut
-    out, and consistency between two shifted views of each unlabeled image
-    (``benchmarks/bench_classifier_validation.py``). Shifts
-    scale with the image (2 pixels on 28x28, none below 14x14), and left-right
-    flips apply only to ``MIRROR_SYMMETRIC`` data sets. Every setting is
-    explicit, none left to the classifier's ``"auto"`` rules, so that the
-    comparison measures the reducer's network with the same recipe on every
-    data set. Returns None for a reducer that has no encoder to fine-tune.
+    the reducers get), then fine-tunes for ``finetune_epochs``; everything
+    else is left to the classifier's defaults, resolved from the data at fit
+    (the user guide's "Defaults chosen from the data"). On images with
+    unlabeled rows they are random shifts, consistency between two shifted
+    views, pseudo-labels above 0.95 confidence enforced on views with a
+    square cut out, noisy views and a cosine schedule; on flat rows, plain
+    supervised fine-tuning. Left-right flips, which the defaults leave off
+    because digits and text are not mirror-symmetric, are turned on for
+    ``MIRROR_SYMMETRIC`` data sets. A network that reads flat rows (the dense
+    one) is given no image shape, as its reducer is not. Returns None for a
+    reducer that has no encoder to fine-tune.
     """
     if reducer_name not in FINETUNED_REDUCERS:
         return None
     network = AUTOENCODER_NETWORKS[reducer_name]
-    recipe = dict(FINETUNE_RECIPE)
-    if image_shape is None:  # no pixels to shift, flip or cut squares from
-        recipe.update(corruption="masking", corruption_level=0.3)
-    if not _reads_images(network) or image_shape is None:
-        recipe.update(augment_shift=0, augment_flip=False)
-    else:
-        recipe["augment_shift"] = min(image_shape) // 14
-        recipe["augment_flip"] = dataset in MIRROR_SYMMETRIC
-    if not (recipe["augment_shift"] or recipe["augment_flip"]):
-        recipe["consistency_weight"] = 0.0  # two unperturbed views agree by construction
+    reads_images = _reads_images(network) and image_shape is not None
     return AutoencoderClassifier(
         n_components,
-        image_shape=image_shape,
-        loss="bce",
+        architecture=network["architecture"],
+        image_shape=image_shape if reads_images else None,
+        augment_flip=reads_images and dataset in MIRROR_SYMMETRIC,
         pretrain_iter=pretrain_epochs,
         max_iter=finetune_epochs,
         device=device,
         random_state=random_state,
         verbose=verbose,
         precision=precision,
-        augment_noise=0.0,
-        **{"learning_rate": "constant", **network},
-        **recipe,
     )
 
 
