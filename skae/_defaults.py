@@ -34,7 +34,8 @@ SHIFTED_MIN_SIDE = 8
 #: Any other network than the VGG-style one is shifted by a pixel per this many
 #: pixels of the image's side: 2 on 28x28, none below 14x14. Fine-tuned on
 #: 8x8 digits with 2-pixel shifts, the stride-2 conv network did not learn
-#: (0.45 against 0.95 unshifted; benchmarks/README.md, "Shifts and the network").
+#: (0.71 against 0.91 unshifted, 10 labels per class; benchmarks/README.md,
+#: "Shifts and the network").
 SIDE_PER_SHIFTED_PIXEL = 14
 
 
