@@ -37,9 +37,9 @@ step 150 test_cuda.log python3 -m pytest -q -p no:cacheprovider -rs tests/test_c
     tests/test_persistence.py::test_cuda_fitted_pickle_loads_in_a_process_without_cuda
 step 200 classifier_defaults_cuda.log python3 benchmarks/bench_classifier.py \
     --seeds 1 --rows defaults --tag defaults_seed0_cuda
-step 80 bench_speed_dense_cuda.log python3 benchmarks/bench_speed.py --device cuda \
-    --epochs 2 --rounds 3
-step 80 bench_speed_conv_cuda.log python3 benchmarks/bench_speed.py --device cuda \
+step 100 bench_speed_dense_cuda.log python3 benchmarks/bench_speed.py --device cuda \
+    --epochs 2 --rounds 2
+step 90 bench_speed_conv_cuda.log python3 benchmarks/bench_speed.py --device cuda \
     --architecture conv --epochs 1 --rounds 2
 cp benchmarks/results/*_cuda.json "$out/" 2>/dev/null
 tar -C "$out" -czf gpu-results.tar.gz . && mv gpu-results.tar.gz "$out/"
