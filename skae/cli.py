@@ -46,6 +46,10 @@ _non_negative_int = _integer(lambda value: value >= 0, "0 or more")
 _n_jobs = _integer(lambda value: value != 0, "-1 (all cores) or a nonzero integer")
 
 
+def _positive_int_or_auto(text):
+    return text if text == "auto" else _positive_int(text)
+
+
 def _add_names(parser, what, choices, default, default_text):
     """Add the option ``--what``: one or more names from ``choices``."""
     parser.add_argument(
@@ -128,10 +132,11 @@ def build_parser():
     )
     compare.add_argument(
         "--finetune-epochs",
-        type=_positive_int,
-        default=30,
+        type=_positive_int_or_auto,
+        default="auto",
         metavar="N",
-        help="fine-tuning epochs of the 'finetuned' classifier (default: 30)",
+        help="fine-tuning epochs of the 'finetuned' classifier, or 'auto': its own budget, "
+        "max_iter='auto' (default: auto)",
     )
     compare.add_argument(
         "--seed",

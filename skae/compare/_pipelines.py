@@ -131,9 +131,10 @@ def make_finetuned(
     """An :class:`~skae.AutoencoderClassifier` with the network of ``reducer_name``.
 
     It pretrains on all training images for ``pretrain_epochs`` (the budget
-    the reducers get), then fine-tunes for ``finetune_epochs``; everything
-    else is left to the classifier's defaults, resolved from the data at fit
-    (the user guide's "Defaults chosen from the data"). On images with
+    the reducers get), then fine-tunes for ``finetune_epochs`` (``"auto"``:
+    the classifier's own budget); everything else is left to the
+    classifier's defaults, resolved from the data at fit (the user guide's
+    "Defaults chosen from the data"). On images with
     unlabeled rows they are random shifts, consistency between two shifted
     views, pseudo-labels above 0.95 confidence enforced on views with a
     square cut out, noisy views and a cosine schedule; on flat rows, plain
