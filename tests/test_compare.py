@@ -322,6 +322,34 @@ def test_plot_tells_every_pipeline_apart_with_legends_beside_the_axes():
         assert box.x1 <= fig.bbox.x1 and box.y0 >= fig.bbox.y0 and box.y1 <= fig.bbox.y1
 
 
+def test_plot_labels_coinciding_points_of_a_reducer_once():
+    pytest.importorskip("matplotlib")
+    from matplotlib.text import Annotation
+
+    from skae.compare._report import comparison_figure
+
+    common = {
+        "dataset": "digits", "n_unlabeled": 0, "n_labeled": 10, "n_test": 5, "seed": 0,
+        "scaled": False, "predict_seconds": 0.0, "reducer_fit_seconds": 0.0,
+    }  # fmt: skip
+    points = [  # reducer, latent size, accuracy, seconds
+        ("raw", 64, 0.99, 0.03), ("pca", 16, 0.9933, 0.22), ("pca", 32, 0.9933, 0.23),
+        ("pca", 8, 0.90, 0.22), ("autoencoder", 16, 0.9933, 0.225), ("autoencoder", 32, 0.95, 10.0),
+    ]  # fmt: skip
+    rows = [
+        {**common, "reducer": r, "classifier": "svc", "n_components": k, "accuracy": a,
+         "fit_seconds": t}
+        for r, k, a, t in points
+    ]  # fmt: skip
+    (ax,) = comparison_figure(rows).axes
+    labels = sorted(
+        child.get_text() for child in ax.get_children() if isinstance(child, Annotation)
+    )
+    # PCA's 16 and 32 sit on one spot: one label. The autoencoder's 16 there keeps its own
+    # (its colour tells it apart), as do the far points; raw pixels have no latent size.
+    assert labels == ["16", "16, 32", "32", "8"]
+
+
 def test_write_report_without_matplotlib_skips_only_the_plot(two_rows, tmp_path, monkeypatch):
     monkeypatch.setitem(sys.modules, "matplotlib", None)
     written = write_report(two_rows, tmp_path, {})

@@ -141,14 +141,12 @@ def comparison_figure(rows):
             marker=markers[row["classifier"]],
             s=90 if markers[row["classifier"]] == "*" else 40,  # a star looks smaller
         )
-        if row["reducer"] != "raw":
-            ax.annotate(
-                str(row["n_components"]),
-                (seconds, row["accuracy"]),
-                textcoords="offset points",
-                xytext=(4, 3),
-                fontsize=7,
-            )
+    ax.set_xscale("log")
+    for (seconds, accuracy), sizes in _latent_size_labels(rows, ax).items():
+        ax.annotate(
+            ", ".join(sizes), (seconds, accuracy), textcoords="offset points", xytext=(4, 3),
+            fontsize=7,
+        )  # fmt: skip
     reducer_handles = [
         Line2D([], [], linestyle="", marker="o", markersize=7, color=color, label=name)
         for name, color in colors.items()
@@ -181,7 +179,6 @@ def comparison_figure(rows):
         bbox_to_anchor=(1.02, 0.5),
         **legend_options,
     )
-    ax.set_xscale("log")
     ax.set_xlabel("fit + predict time (s, log scale)")
     ax.set_ylabel("test accuracy")
     first = rows[0]
@@ -191,6 +188,30 @@ def comparison_figure(rows):
         fontsize=9,
     )
     return fig
+
+
+def _latent_size_labels(rows, ax, closeness=0.02):
+    """``{point: latent sizes}`` to write beside the points of the learned reducers.
+
+    Points of one reducer closer than ``closeness`` of the axes (on the log
+    time scale) share one label, "16, 32", instead of printing over each other.
+    """
+    (x0, x1), (y0, y1) = np.log10(ax.get_xlim()), ax.get_ylim()
+    labels = {}
+    for row in rows:
+        if row["reducer"] == "raw":
+            continue
+        point = (row["fit_seconds"] + row["predict_seconds"], row["accuracy"])
+        for (seconds, accuracy), (reducer, sizes) in labels.items():
+            near = abs(np.log10(seconds / point[0])) <= closeness * (x1 - x0) and abs(
+                accuracy - point[1]
+            ) <= closeness * (y1 - y0)
+            if reducer == row["reducer"] and near:
+                sizes.append(str(row["n_components"]))
+                break
+        else:
+            labels[point] = (row["reducer"], [str(row["n_components"])])
+    return {point: sizes for point, (_, sizes) in labels.items()}
 
 
 def _reducer_colors(reducers, palette):
