@@ -1,4 +1,4 @@
-"""Why ``skae compare``'s fine-tuned conv row on digits moved when it took the defaults.
+"""Why ``skae compare``'s fine-tuned rows on digits moved when they took the defaults.
 
 The main job's split (``load_comparison_data("digits")``: 1347 training and 450
 test images, every training image labeled) and its fine-tuned row
