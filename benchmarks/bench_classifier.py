@@ -7,7 +7,8 @@ model). Rows (``--rows`` picks some):
 
 - ``defaults``: ``AutoencoderClassifier(image_shape=(28, 28), random_state=seed)``,
   nothing else set: the defaults, which resolve to ``vgg+recipe``'s network,
-  signals and budget, with noisy views (``augment_noise``) and without flips;
+  signals and budget, with noisy views (``augment_noise``) and without flips
+  (``--defaults-params`` sets JSON parameters on it, to try a new default);
 - ``raw-svc``: SVC(C=10) on the 1,000 labeled images' pixels;
 - ``raw-default-svc``: ``SVC()`` on the same pixels, the transformer pipeline's
   classifier without the transformer;
@@ -108,7 +109,9 @@ def finetuned(args, seed, **params):
 
 
 ROWS = {
-    "defaults": lambda args, seed: AutoencoderClassifier(image_shape=(28, 28), random_state=seed),
+    "defaults": lambda args, seed: AutoencoderClassifier(
+        image_shape=(28, 28), random_state=seed, **json.loads(args.defaults_params)
+    ),
     "raw-svc": None,  # fitted on the labeled rows only, in run_row
     "raw-default-svc": None,  # likewise
     "transformer-pipeline": None,  # likewise
@@ -187,6 +190,11 @@ def main():
         "--full-labels-params",
         default="{}",
         help="JSON parameters of the full-labels classifier (default: none, the defaults)",
+    )
+    parser.add_argument(
+        "--defaults-params",
+        default="{}",
+        help="JSON parameters set on the 'defaults' row (default: none; to try a new default)",
     )
     parser.add_argument("--tag", default="", help="suffix of the results file name")
     args = parser.parse_args()
