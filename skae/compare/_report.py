@@ -203,10 +203,9 @@ def _latent_size_labels(rows, ax, closeness=0.02):
             continue
         point = (row["fit_seconds"] + row["predict_seconds"], row["accuracy"])
         for (seconds, accuracy), (reducer, sizes) in labels.items():
-            near = abs(np.log10(seconds / point[0])) <= closeness * (x1 - x0) and abs(
-                accuracy - point[1]
-            ) <= closeness * (y1 - y0)
-            if reducer == row["reducer"] and near:
+            near_in_time = abs(np.log10(seconds / point[0])) <= closeness * (x1 - x0)
+            near_in_accuracy = abs(accuracy - point[1]) <= closeness * (y1 - y0)
+            if reducer == row["reducer"] and near_in_time and near_in_accuracy:
                 sizes.append(str(row["n_components"]))
                 break
         else:
