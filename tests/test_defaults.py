@@ -196,12 +196,15 @@ def test_the_constructor_stores_auto_untouched_and_fit_does_not_change_it():
 # ------------------------------------------------------------------- the budgets
 
 
-def test_budgets_on_fashion_mnist_sizes_are_the_validated_recipes():
+def test_budgets_on_fashion_mnist_sizes_are_the_validated_ones():
     semi = _resolve_classifier(_traits(n_unlabeled=59000))
     full = _resolve_classifier(_traits())
-    # VGG_RECIPE: pretrain_iter=5, max_iter=30; FULL_LABELS_RECIPE: pretrain_iter=2, max_iter=30.
+    validation = _resolve_classifier(_traits(n_samples=50000))
+    # VGG_RECIPE: pretrain_iter=5, max_iter=30; FULL_LABELS_RECIPE: pretrain_iter=2, and
+    # 54 fine-tuning epochs on the validation split's 50,000 images (45 on 60,000).
     assert (semi.pretrain_iter, semi.max_iter) == (5, 30)
-    assert (full.pretrain_iter, full.max_iter) == (2, 30)
+    assert (full.pretrain_iter, full.max_iter) == (2, 45)
+    assert validation.max_iter == 54
 
 
 def test_budgets_of_small_image_sets_are_clipped():
