@@ -19,10 +19,10 @@ AUTO = "auto"
 #: epochs of Fashion-MNIST with unlabeled rows (the budget its recipe was
 #: validated with, about 25 minutes on 2 cores), 45 when every row is labeled
 #: (the noisy views learn slower than the recipe's 30 clean epochs; 0.9299
-#: against 0.9274 on the validation split, 0.861 against 0.850 at noise 0.2,
-#: in about 25 minutes). Small image sets stop at 150 epochs: twice as fast
-#: as 300 on digits, for 0.3 points (benchmarks/README.md, "The defaults'
-#: quick check").
+#: against 0.9274 on the validation split, 0.861 against 0.850 at noise 0.2;
+#: 20 minutes for all 60,000 images on 2 cores). Small image sets stop at 150
+#: epochs: twice as fast as 300 on digits, for 0.3 points
+#: (benchmarks/README.md, "The defaults' quick check").
 FINE_TUNING_STEPS = {"semi-supervised": 7000, "supervised": 10500}
 FINE_TUNING_EPOCHS = (30, 150)
 #: Pretraining steps on images: 5 epochs of Fashion-MNIST with unlabeled rows,
