@@ -115,7 +115,8 @@ class BaseAutoencoder(NetworkParamsMixin, BaseEstimator):
         with _restore_state_on_failure(self):
             X, targets = self._validate_training_data(X, y, reset=first_pass, **data_args)
             device = resolve_device(self.device)
-            params = self._resolved_params(X, targets, device, first_pass)
+            traits = self._data_traits(X, targets, device)
+            params = self._resolved_params(traits, first_pass)
             self._check_params(params)
             self._check_input_range(X, params.loss)
             config = self._make_config(X.shape[1], params)
@@ -148,6 +149,7 @@ class BaseAutoencoder(NetworkParamsMixin, BaseEstimator):
                 incremental=incremental,
                 min_batch_size=2 if _has_batch_norm(network) else 1,
                 params=params,
+                in_unit_interval=traits.in_unit_interval,
             )
             phases = self._phases(X, targets, config, context)
             optimizer, histories = self._run_phases(
@@ -180,20 +182,23 @@ class BaseAutoencoder(NetworkParamsMixin, BaseEstimator):
     #: The ``"auto"`` rules of the estimator's parameters (see :mod:`skae._defaults`).
     _auto_rules: dict = {}
 
-    def _resolved_params(self, X, targets, device, first_pass):
-        """Every parameter's value for this fit, each ``"auto"`` resolved from the data.
-
-        A fit that continues a fitted model keeps the values its first fit
-        resolved.
-        """
+    def _data_traits(self, X, targets, device):
+        """The :class:`~skae._defaults.DataTraits` of the training data, for this fit."""
         low_high = value_range(X)
-        traits = DataTraits(
+        return DataTraits(
             n_samples=len(X),
             n_unlabeled=self._n_unlabeled(targets),
             image_shape=resolve_image_shape(self.image_shape, X.shape[1]),
             in_unit_interval=low_high is not None and bool(low_high[0] >= 0 and low_high[1] <= 1),
             native_bfloat16=has_native_bfloat16(device),
         )
+
+    def _resolved_params(self, traits, first_pass):
+        """Every parameter's value for this fit, each ``"auto"`` resolved from the data's traits.
+
+        A fit that continues a fitted model keeps the values its first fit
+        resolved.
+        """
         fitted = None if first_pass else self._resolved_auto
         return resolve(self.get_params(deep=False), self._auto_rules, traits, fitted)
 
@@ -648,6 +653,8 @@ class _PhaseContext:
     incremental: bool
     min_batch_size: int
     params: SimpleNamespace
+    #: Whether every training value lies in [0, 1] (pixels), where noise saturates.
+    in_unit_interval: bool
 
 
 def _runs_full_budget(params):

@@ -142,8 +142,10 @@ class AutoencoderClassifier(
         rows seen in fine-tuning and to the second view of each unlabeled row
         (never to the first, which the semi-supervised targets come from):
         each row draws its own, uniformly between 0 and this value; 0 turns
-        it off. ``"auto"`` is 0.2 on images whose values lie
-        in [0, 1] (pixel intensities), else 0: without it, a classifier
+        it off. When every training value lies in [0, 1] (pixel
+        intensities), the noisy pixels are clipped to [0, 1], as a sensor's
+        saturate. ``"auto"`` is 0.2 on images whose values lie
+        in [0, 1], else 0: without it, a classifier
         trained on clean images loses much of its accuracy on images with
         mild sensor noise (see the user guide).
 

@@ -139,7 +139,9 @@ class FineTuningMixin:
         return Phase(
             "fine-tuning",
             max_iter=1 if context.incremental else params.max_iter,
-            objective=lambda generator: self._fine_tuning_objective(config, params, generator),
+            objective=lambda generator: self._fine_tuning_objective(
+                config, params, generator, clips_noise=context.in_unit_interval
+            ),
             batches=lambda generator: LabeledUnlabeledBatches(
                 *labeled,
                 unlabeled(generator),
@@ -178,7 +180,8 @@ class FineTuningMixin:
         )
         return lambda generator: X_unlabeled
 
-    def _fine_tuning_objective(self, config, params, generator):
+    def _fine_tuning_objective(self, config, params, generator, *, clips_noise):
+        """The fine-tuning loss; ``clips_noise``: noisy pixels stay in [0, 1], as the data."""
         image_shape = config.spec.image_shape
         perturb = None
         if params.augment_shift or params.augment_flip:
@@ -192,6 +195,7 @@ class FineTuningMixin:
             pseudo_label_threshold=params.pseudo_label_threshold,
             perturb=perturb,
             noise=params.augment_noise,
+            noise_range=(0.0, 1.0) if clips_noise else None,
             corruption=params.corruption,
             corruption_level=params.corruption_level,
             generator=generator,

@@ -157,6 +157,44 @@ def test_noise_never_reaches_the_view_pseudo_labels_come_from():
     assert student_labeled.std() > 0.05 and student.std() > 0.05  # noisy images learned from
 
 
+@pytest.mark.parametrize("noise_range", [None, (0.0, 1.0)])
+def test_noisy_views_are_clipped_to_the_noise_range(noise_range):
+    seen = []
+
+    class Recorder(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.head = torch.nn.Linear(4, 2)
+
+        def encode(self, x):
+            seen.append(x.clone())
+            return x
+
+        def classify(self, code):
+            return self.head(code)
+
+    objective = losses.ClassifierObjective(
+        losses.ReconstructionLoss("mse"), pseudo_label_threshold=0.9, noise=0.2,
+        noise_range=noise_range, generator=torch.Generator().manual_seed(0),
+    )  # fmt: skip
+    pixels = torch.rand(64, 4).round()  # black and white pixels: half the noise leaves [0, 1]
+    objective(Recorder().train(), (pixels[:16], torch.zeros(16, dtype=torch.long), pixels))
+    noisy = torch.cat([seen[0], seen[2]])  # the labeled rows and the unlabeled second views
+    inside = (noisy.min() >= 0) and (noisy.max() <= 1)
+    assert inside == (noise_range is not None)
+    assert (noisy != torch.cat([pixels[:16], pixels])).float().mean() > 0.3  # noisy either way
+
+
+@pytest.mark.parametrize("scale, clipped", [(1.0, True), (2.0, False)])
+def test_noise_is_clipped_to_unit_interval_only_for_data_in_it(digits, monkeypatch, scale, clipped):
+    X, y = digits
+    ranges = []
+    real = losses.random_noise
+    monkeypatch.setattr(losses, "random_noise", lambda *args: ranges.append(args[3]) or real(*args))
+    _clf(augment_noise=0.1, max_iter=1, pretrain_iter=1).fit(X[:300] * scale, _scarce(y[:300]))
+    assert ranges and set(ranges) == {(0.0, 1.0) if clipped else None}
+
+
 def test_augmentation_is_never_applied_at_predict(digits, monkeypatch):
     X, y = digits
     clf = _clf(

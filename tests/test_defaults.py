@@ -316,3 +316,15 @@ def test_each_image_draws_its_own_noise_level():
     levels = noise.std(dim=1)
     assert levels.min() < 0.03 and 0.17 < levels.max() < 0.23  # clean to noisy in one batch
     assert abs(levels.mean().item() - 0.1) < 0.01  # uniform on [0, 0.2]
+
+
+def test_noise_with_a_value_range_stays_in_it():
+    import torch
+
+    from skae.nn._perturbations import random_noise
+
+    x = torch.full((200, 64), 0.5)
+    generator = torch.Generator().manual_seed(0)
+    assert random_noise(x, 2.0, generator).abs().max() > 1.5  # unclipped, the noise leaves [0, 1]
+    clipped = random_noise(x, 2.0, generator, value_range=(0.0, 1.0))
+    assert clipped.min() == 0.0 and clipped.max() == 1.0

@@ -396,7 +396,8 @@ def test_a_partial_with_other_arguments_is_another_encoder(digits):
     )
 
     def config():
-        return est._make_config(64, est._resolved_params(X, None, "cpu", first_pass=True))
+        traits = est._data_traits(X, None, "cpu")
+        return est._make_config(64, est._resolved_params(traits, first_pass=True))
 
     before = config()
     est.set_params(encoder=functools.partial(_Returns, kind="tuple"))

@@ -251,6 +251,9 @@ class ClassifierObjective:
     noise : float, default=0.0
         Largest standard deviation of that noise (see :func:`random_noise`;
         0: none).
+    noise_range : tuple of float, default=None
+        ``(low, high)`` the noisy rows are clipped to (pixels in [0, 1]
+        saturate); None leaves them unclipped.
     corruption : {"gaussian", "masking"} or None, default=None
         Extra corruption of the second view (see :func:`corrupt`).
     corruption_level : float, default=0.0
@@ -270,6 +273,7 @@ class ClassifierObjective:
         pseudo_label_threshold=None,
         perturb=None,
         noise=0.0,
+        noise_range=None,
         corruption=None,
         corruption_level=0.0,
         generator=None,
@@ -282,6 +286,7 @@ class ClassifierObjective:
         self.pseudo_label_threshold = pseudo_label_threshold
         self.perturb = perturb
         self.noise = noise
+        self.noise_range = noise_range
         self.corruption = corruption
         self.corruption_level = corruption_level
         self.generator = generator
@@ -321,7 +326,7 @@ class ClassifierObjective:
         return X if self.perturb is None else self.perturb(X, self.generator)
 
     def _noisy(self, X):
-        return random_noise(X, self.noise, self.generator) if self.noise else X
+        return random_noise(X, self.noise, self.generator, self.noise_range) if self.noise else X
 
     def _unlabeled_loss(self, first_logits, second_logits):
         loss = 0.0

@@ -65,7 +65,7 @@ def random_flip(x, image_shape, generator):
     return torch.where(flip[:, None, None, None], images.flip(-1), images).reshape(len(x), -1)
 
 
-def random_noise(x, max_level, generator):
+def random_noise(x, max_level, generator, value_range=None):
     """Add Gaussian noise of a standard deviation each image draws, uniformly in [0, ``max_level``].
 
     A batch then mixes clean and noisy images, so batch normalisation's
@@ -80,6 +80,9 @@ def random_noise(x, max_level, generator):
         The largest standard deviation.
     generator : torch.Generator
         Source of the levels and the noise, on ``x``'s device.
+    value_range : tuple of float, default=None
+        ``(low, high)`` the noisy values are clipped to, as a sensor's
+        pixels saturate; None leaves them unclipped.
 
     Returns
     -------
@@ -89,7 +92,8 @@ def random_noise(x, max_level, generator):
     level = max_level * torch.rand(
         (len(x), *[1] * (x.ndim - 1)), generator=generator, device=x.device, dtype=x.dtype
     )
-    return x + level * torch.randn(x.shape, generator=generator, device=x.device, dtype=x.dtype)
+    noisy = x + level * torch.randn(x.shape, generator=generator, device=x.device, dtype=x.dtype)
+    return noisy if value_range is None else noisy.clamp_(*value_range)
 
 
 class WeakPerturbation:
