@@ -131,55 +131,45 @@ def test_pseudo_labels_only_from_confident_predictions():
     assert torch.allclose(loss, expected)
 
 
+class _Recorder(torch.nn.Module):
+    """An identity encoder that records every batch it encodes, and a linear head."""
+
+    def __init__(self):
+        super().__init__()
+        self.head = torch.nn.Linear(4, 2)
+        self.seen = []
+
+    def encode(self, x):
+        self.seen.append(x.clone())
+        return x
+
+    def classify(self, code):
+        return self.head(code)
+
+
 def test_noise_never_reaches_the_view_pseudo_labels_come_from():
-    seen = []
-
-    class Recorder(torch.nn.Module):
-        def __init__(self):
-            super().__init__()
-            self.head = torch.nn.Linear(4, 2)
-
-        def encode(self, x):
-            seen.append(x.clone())
-            return x
-
-        def classify(self, code):
-            return self.head(code)
-
     objective = losses.ClassifierObjective(
         losses.ReconstructionLoss("mse"), pseudo_label_threshold=0.9, consistency_weight=1.0,
         noise=0.2, generator=torch.Generator().manual_seed(0),
     )  # fmt: skip
     labeled, unlabeled = torch.zeros(8, 4), torch.zeros(16, 4)
-    objective(Recorder().train(), (labeled, torch.zeros(8, dtype=torch.long), unlabeled))
-    student_labeled, teacher, student = seen
+    model = _Recorder().train()
+    objective(model, (labeled, torch.zeros(8, dtype=torch.long), unlabeled))
+    student_labeled, teacher, student = model.seen
     assert torch.equal(teacher, unlabeled)  # pseudo-labels from clean images
     assert student_labeled.std() > 0.05 and student.std() > 0.05  # noisy images learned from
 
 
 @pytest.mark.parametrize("noise_range", [None, (0.0, 1.0)])
 def test_noisy_views_are_clipped_to_the_noise_range(noise_range):
-    seen = []
-
-    class Recorder(torch.nn.Module):
-        def __init__(self):
-            super().__init__()
-            self.head = torch.nn.Linear(4, 2)
-
-        def encode(self, x):
-            seen.append(x.clone())
-            return x
-
-        def classify(self, code):
-            return self.head(code)
-
     objective = losses.ClassifierObjective(
         losses.ReconstructionLoss("mse"), pseudo_label_threshold=0.9, noise=0.2,
         noise_range=noise_range, generator=torch.Generator().manual_seed(0),
     )  # fmt: skip
     pixels = torch.rand(64, 4).round()  # black and white pixels: half the noise leaves [0, 1]
-    objective(Recorder().train(), (pixels[:16], torch.zeros(16, dtype=torch.long), pixels))
-    noisy = torch.cat([seen[0], seen[2]])  # the labeled rows and the unlabeled second views
+    model = _Recorder().train()
+    objective(model, (pixels[:16], torch.zeros(16, dtype=torch.long), pixels))
+    noisy = torch.cat([model.seen[0], model.seen[2]])  # labeled rows, unlabeled second views
     inside = (noisy.min() >= 0) and (noisy.max() <= 1)
     assert inside == (noise_range is not None)
     assert (noisy != torch.cat([pixels[:16], pixels])).float().mean() > 0.3  # noisy either way
