@@ -138,9 +138,10 @@ class AutoencoderClassifier(
         or natural images, never for digits or text.
 
     augment_noise : float or "auto", default="auto"
-        Largest standard deviation of Gaussian noise added to the labeled
-        rows seen in fine-tuning and to the second view of each unlabeled row
-        (never to the first, which the semi-supervised targets come from):
+        Largest standard deviation of Gaussian noise added in fine-tuning to
+        the second view of each unlabeled row (never to the first, which the
+        semi-supervised targets come from), or, without those views (every
+        row labeled, or no semi-supervised signal), to the labeled rows:
         each row draws its own, uniformly between 0 and this value; 0 turns
         it off. When every training value lies in [0, 1] (pixel
         intensities), the noisy pixels are clipped to [0, 1], as a sensor's

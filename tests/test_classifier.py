@@ -157,7 +157,25 @@ def test_noise_never_reaches_the_view_pseudo_labels_come_from():
     objective(model, (labeled, torch.zeros(8, dtype=torch.long), unlabeled))
     student_labeled, teacher, student = model.seen
     assert torch.equal(teacher, unlabeled)  # pseudo-labels from clean images
-    assert student_labeled.std() > 0.05 and student.std() > 0.05  # noisy images learned from
+    assert student.std() > 0.05  # noisy unlabeled views learned from
+    assert torch.equal(student_labeled, labeled)  # beside them, the labeled rows stay clean
+
+
+@pytest.mark.parametrize(
+    "signals, unlabeled_rows",
+    [({}, 16), ({"pseudo_label_threshold": 0.9}, 0), ({"reconstruction_weight": 1.0}, 16)],
+)
+def test_labeled_rows_are_noisy_without_second_views(signals, unlabeled_rows):
+    objective = losses.ClassifierObjective(
+        losses.ReconstructionLoss("mse"), noise=0.2, generator=torch.Generator().manual_seed(0),
+        **signals,
+    )  # fmt: skip
+    model = _Recorder().train()
+    model.autoencoder = torch.nn.Module()
+    model.autoencoder.decoder = torch.nn.Identity()
+    labeled = torch.zeros(8, 4)
+    objective(model, (labeled, torch.zeros(8, dtype=torch.long), torch.zeros(unlabeled_rows, 4)))
+    assert model.seen[0].std() > 0.05  # the labeled rows are the noisy views
 
 
 @pytest.mark.parametrize("noise_range", [None, (0.0, 1.0)])
@@ -169,10 +187,10 @@ def test_noisy_views_are_clipped_to_the_noise_range(noise_range):
     pixels = torch.rand(64, 4).round()  # black and white pixels: half the noise leaves [0, 1]
     model = _Recorder().train()
     objective(model, (pixels[:16], torch.zeros(16, dtype=torch.long), pixels))
-    noisy = torch.cat([model.seen[0], model.seen[2]])  # labeled rows, unlabeled second views
+    noisy = model.seen[2]  # the unlabeled rows' second views
     inside = (noisy.min() >= 0) and (noisy.max() <= 1)
     assert inside == (noise_range is not None)
-    assert (noisy != torch.cat([pixels[:16], pixels])).float().mean() > 0.3  # noisy either way
+    assert (noisy != pixels).float().mean() > 0.3  # noisy either way
 
 
 @pytest.mark.parametrize("scale, clipped", [(1.0, True), (2.0, False)])
