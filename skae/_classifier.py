@@ -141,14 +141,14 @@ class AutoencoderClassifier(
         Largest standard deviation of Gaussian noise added in fine-tuning to
         the second view of each unlabeled row (never to the first, which the
         semi-supervised targets come from), or, without those views (every
-        row labeled, or no semi-supervised signal), to the labeled rows:
-        each row draws its own, uniformly between 0 and this value; 0 turns
-        it off. When every training value lies in [0, 1] (pixel
-        intensities), the noisy pixels are clipped to [0, 1], as a sensor's
-        saturate. ``"auto"`` is 0.2 on images whose values lie
-        in [0, 1], else 0: without it, a classifier
-        trained on clean images loses much of its accuracy on images with
-        mild sensor noise (see the user guide).
+        row labeled, or no semi-supervised signal), to half the labeled rows
+        (each with probability 1/2; the others stay clean): each noisy row
+        draws its own, uniformly between 0 and this value; 0 turns it off.
+        When every training value lies in [0, 1] (pixel intensities), the
+        noisy pixels are clipped to [0, 1], as a sensor's saturate.
+        ``"auto"`` is 0.2 on images whose values lie in [0, 1], else 0:
+        without it, a classifier trained on clean images loses much of its
+        accuracy on images with mild sensor noise (see the user guide).
 
     learning_rate : {"auto", "constant", "cosine"}, default="auto"
         The learning rate's schedule over the epochs of each phase.

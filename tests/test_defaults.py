@@ -318,6 +318,19 @@ def test_each_image_draws_its_own_noise_level():
     assert abs(levels.mean().item() - 0.1) < 0.01  # uniform on [0, 0.2]
 
 
+@pytest.mark.parametrize("clean_fraction", [0.0, 0.5, 0.8])
+def test_noise_leaves_the_clean_fraction_of_images_clean(clean_fraction):
+    import torch
+
+    from skae.nn._perturbations import random_noise
+
+    x = torch.rand(1000, 16)
+    noisy = random_noise(x, 0.2, torch.Generator().manual_seed(0), clean_fraction=clean_fraction)
+    clean = (noisy == x).all(dim=1)
+    assert abs(clean.float().mean().item() - clean_fraction) < 0.05
+    assert (noisy[~clean] != x[~clean]).all(dim=1).all()  # the others are noisy in every pixel
+
+
 def test_noise_with_a_value_range_stays_in_it():
     import torch
 

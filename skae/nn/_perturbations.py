@@ -65,7 +65,7 @@ def random_flip(x, image_shape, generator):
     return torch.where(flip[:, None, None, None], images.flip(-1), images).reshape(len(x), -1)
 
 
-def random_noise(x, max_level, generator, value_range=None):
+def random_noise(x, max_level, generator, value_range=None, clean_fraction=0.0):
     """Add Gaussian noise of a standard deviation each image draws, uniformly in [0, ``max_level``].
 
     A batch then mixes clean and noisy images, so batch normalisation's
@@ -83,6 +83,8 @@ def random_noise(x, max_level, generator, value_range=None):
     value_range : tuple of float, default=None
         ``(low, high)`` the noisy values are clipped to, as a sensor's
         pixels saturate; None leaves them unclipped.
+    clean_fraction : float, default=0.0
+        Probability that an image is returned clean.
 
     Returns
     -------
@@ -93,7 +95,12 @@ def random_noise(x, max_level, generator, value_range=None):
         (len(x), *[1] * (x.ndim - 1)), generator=generator, device=x.device, dtype=x.dtype
     )
     noisy = x + level * torch.randn(x.shape, generator=generator, device=x.device, dtype=x.dtype)
-    return noisy if value_range is None else noisy.clamp_(*value_range)
+    if value_range is not None:
+        noisy = noisy.clamp_(*value_range)
+    if clean_fraction:
+        clean = torch.rand(len(x), generator=generator, device=x.device) < clean_fraction
+        noisy = torch.where(clean.view(-1, *[1] * (x.ndim - 1)), x, noisy)
+    return noisy
 
 
 class WeakPerturbation:
