@@ -13,7 +13,7 @@ autoencoder, both written out in ``bench_training.py``):
   hand-written loop does here;
 - ``skae``: ``AutoencoderTransformer`` with its defaults for these settings
   (float32; the classifier's ``precision="auto"`` would pick bfloat16 on
-  images where it is native, so its ``skae`` row sets float32);
+  images where it is native, so ``skae`` and ``skae-compile`` set float32);
 - ``skae-bf16``, ``skae-compile``, ``skae-bf16-compile``: with
   ``precision="bfloat16"`` and/or ``compile=True``;
 - ``skorch``: ``NeuralNetRegressor`` on the same module.
@@ -64,10 +64,10 @@ from skae.compare import load_comparison_data
 
 SETTINGS = {
     # float32 explicitly: the autoencoders' default, and the classifier's where bfloat16 is not
-    # native ("auto" picks bfloat16 for its images where it is, which the next row times).
+    # native ("auto" picks bfloat16 for its images where it is, which skae-bf16 times).
     "skae": {"precision": "float32"},
     "skae-bf16": {"precision": "bfloat16"},
-    "skae-compile": {"compile": True},
+    "skae-compile": {"precision": "float32", "compile": True},
     "skae-bf16-compile": {"precision": "bfloat16", "compile": True},
 }
 CUDA_SETTINGS = {"skae-fp16": {"precision": "float16"}}
