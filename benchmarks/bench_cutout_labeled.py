@@ -28,7 +28,7 @@ def cut_labeled_rows(probability, side):
         X = plain(objective, X, clean_fraction)
         if not clean_fraction:  # a second view of unlabeled rows: left as it is
             return X
-        cut = _losses._cutout(X, side, objective.generator, objective.image_shape)
+        cut = _losses.corrupt(X, "cutout", side, objective.generator, objective.image_shape)
         chosen = torch.rand(len(X), generator=objective.generator, device=X.device) < probability
         return torch.where(chosen[:, None], cut, X)
 
