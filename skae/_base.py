@@ -387,7 +387,8 @@ class BaseAutoencoder(NetworkParamsMixin, BaseEstimator):
                 "loss='mse'."
             )
 
-    def _weight_decay(self, kind, batch_size, n_features):
+    @staticmethod
+    def _weight_decay(kind, alpha, batch_size, n_features):
         """Adam's ``weight_decay`` that gives ``alpha`` its meaning in scikit-learn's MLPs.
 
         For ``kind="reconstruction"`` the meaning of MLPRegressor, which
@@ -399,8 +400,8 @@ class BaseAutoencoder(NetworkParamsMixin, BaseEstimator):
         MLPClassifier: (log loss + ``alpha * ||W||^2``) / batch size.
         """
         if kind == "classification":
-            return self.alpha / batch_size
-        return 2 * self.alpha / (batch_size * n_features)
+            return alpha / batch_size
+        return 2 * alpha / (batch_size * n_features)
 
     def _make_optimizer(self, module, weight_decay):
         """Adam with the L2 penalty on the weights only, as MLPRegressor (no biases)."""

@@ -99,7 +99,9 @@ class BaseAutoencoderTransformer(
                     corruption_level=params.corruption_level,
                 ),
                 batches=self._epoch_batches(X, batch_size, context, chunks),
-                weight_decay=self._weight_decay("reconstruction", batch_size, X.shape[1]),
+                weight_decay=self._weight_decay(
+                    "reconstruction", params.alpha, batch_size, X.shape[1]
+                ),
                 batch_size=batch_size,
                 rows_per_step=batch_size,
                 validation_batches=validation_batches,

@@ -160,12 +160,21 @@ class AutoencoderClassifier(
 
     {{learning_rate_init}}
 
-    {{alpha}}
+    alpha : float or "auto", default="auto"
+        Strength of the L2 penalty on the weights. In pretraining it is
+        scaled as in :class:`~sklearn.neural_network.MLPRegressor` (Adam's
+        ``weight_decay`` is ``2 * alpha / (batch_size * n_features)``), in
+        fine-tuning as in :class:`~sklearn.neural_network.MLPClassifier`
+        (``alpha / batch_size``). ``"auto"`` is 0.1 when images are
+        fine-tuned on labeled rows only (every row labeled, or no
+        semi-supervised signal), else 1e-4.
 
     batch_size : int or "auto", default="auto"
         Rows per pretraining step, and labeled rows per fine-tuning step.
-        ``"auto"`` is ``min(256, n_samples)`` for pretraining and
-        ``min(64, n_labeled)`` for fine-tuning.
+        ``"auto"`` is ``min(256, n_samples)`` for pretraining; for
+        fine-tuning, 64 labeled rows (at most ``n_labeled``), and when
+        images are fine-tuned on labeled rows only, one hundredth of them
+        between 64 and 256.
 
     max_iter : int or "auto", default="auto"
         Maximum number of fine-tuning epochs. An epoch is a pass over the
@@ -371,7 +380,7 @@ class AutoencoderClassifier(
         augment_noise="auto",
         learning_rate="auto",
         learning_rate_init=1e-3,
-        alpha=1e-4,
+        alpha="auto",
         batch_size="auto",
         max_iter="auto",
         shuffle=True,

@@ -78,6 +78,7 @@ def test_flat_rows_keep_the_dense_classifier_without_signals():
         "augment_shift": 0,
         "augment_noise": 0.0,
         **SIGNALS_OFF,
+        "alpha": 1e-4,
         "pretrain_iter": 20,
         "max_iter": 100,
     }
@@ -105,6 +106,7 @@ def test_images_with_unlabeled_rows_get_the_validated_recipe(monkeypatch):
         "augment_shift": 2,
         "augment_noise": 0.2,
         **SEMI_SUPERVISED_SIGNALS,
+        "alpha": 1e-4,
         "pretrain_iter": 1,
         "max_iter": 1,
     }
@@ -116,6 +118,28 @@ def test_images_with_every_row_labeled_train_supervised():
     clf = _quick(AutoencoderClassifier, image_shape=(8, 8)).fit(X, y)
     assert {name: getattr(clf, f"{name}_") for name in SIGNALS_OFF} == SIGNALS_OFF
     assert (clf.architecture_, clf.learning_rate_, clf.augment_shift_) == ("vgg", "cosine", 2)
+    assert clf.alpha_ == 0.1
+
+
+@pytest.mark.parametrize(
+    ("unlabeled_every", "params", "alpha"),
+    [
+        (None, {}, 0.1),  # every row labeled
+        (4, {}, 1e-4),  # the semi-supervised signals train on the -1 rows
+        (4, {"consistency_weight": 0.0, "pseudo_label_threshold": None}, 0.1),  # labeled only
+        (None, {"alpha": 0.0}, 0.0),  # set by the user
+    ],
+)
+def test_the_l2_penalty_is_stronger_when_images_are_fine_tuned_on_labels_only(
+    unlabeled_every, params, alpha
+):
+    X, y = _images()
+    y = y if unlabeled_every is None else _semi(y, unlabeled_every)
+    clf = _quick(AutoencoderClassifier, image_shape=(8, 8), **params).fit(X, y)
+    assert clf.alpha_ == alpha
+    # Fine-tuning's Adam gets MLPClassifier's alpha / batch size: 64 labeled rows a step.
+    batch = min(64, np.count_nonzero(y != -1))
+    assert clf.optimizer_.param_groups[0]["weight_decay"] == pytest.approx(alpha / batch)
 
 
 def test_bfloat16_only_where_the_device_computes_it_natively(monkeypatch):
