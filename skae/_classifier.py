@@ -274,6 +274,9 @@ class AutoencoderClassifier(
     corruption_level_ : float
         The corruption level trained with, ``corruption_level`` resolved.
 
+    alpha_ : float
+        The L2 penalty trained with, ``alpha`` resolved.
+
     pretrain_iter_ : int
         The pretraining budget in epochs, ``pretrain_iter`` resolved.
 
