@@ -93,12 +93,15 @@ def resolve(params, rules, traits, fitted=None):
 
     ``fitted`` holds the values a previous fit resolved; a fit that continues
     it (``warm_start``, ``partial_fit``) keeps them, so that the data of a
-    later call cannot change the network or the loss under it.
+    later call cannot change the network or the loss under it. A parameter
+    that the previous fit did not resolve (fitted by an older skae, before it
+    had a rule) takes its rule's value.
     """
     resolved = SimpleNamespace(**params)
     for name, rule in rules.items():
         if params[name] == AUTO:
-            value = fitted[name] if fitted is not None else rule(traits, resolved)
+            kept = fitted is not None and name in fitted
+            value = fitted[name] if kept else rule(traits, resolved)
             setattr(resolved, name, value)
     return resolved
 

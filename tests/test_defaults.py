@@ -127,6 +127,7 @@ def test_images_with_every_row_labeled_train_supervised():
         (None, {}, 0.1),  # every row labeled
         (4, {}, 1e-4),  # the semi-supervised signals train on the -1 rows
         (4, {"consistency_weight": 0.0, "pseudo_label_threshold": None}, 0.1),  # labeled only
+        (4, {**SIGNALS_OFF, "reconstruction_weight": 0.5}, 1e-4),  # reconstructs the -1 rows
         (None, {"alpha": 0.0}, 0.0),  # set by the user
     ],
 )
@@ -318,6 +319,21 @@ def test_a_continued_fit_keeps_the_choices_of_the_first():
     assert transformer.loss_ == "bce"
     refitted = _quick(AutoencoderTransformer, max_iter=1).fit(X * 3)
     assert refitted.loss_ == "mse"
+
+
+def test_a_continued_fit_resolves_a_parameter_its_first_fit_had_no_rule_for():
+    X, y = _images()
+    clf = _quick(AutoencoderClassifier, image_shape=(8, 8)).fit(X, y)
+    del clf._resolved_auto["alpha"]  # as fitted by a skae whose alpha was not "auto"
+    clf.set_params(warm_start=True).fit(X, y)
+    assert clf.alpha_ == 0.1
+
+
+@pytest.mark.parametrize("estimator_class", [AutoencoderTransformer, VariationalAutoencoder])
+def test_only_the_classifier_resolves_alpha(estimator_class):
+    X, _ = _images()
+    with pytest.raises(ValueError, match="'alpha' parameter"):
+        _quick(estimator_class, alpha="auto", max_iter=1).fit(X)
 
 
 def test_supervised_batches_on_images_grow_with_the_labeled_rows():
