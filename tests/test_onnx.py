@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 import torch
 from numpy.testing import assert_allclose, assert_array_equal
+from sklearn.exceptions import NotFittedError
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
@@ -118,16 +119,21 @@ def test_a_pipeline_ending_in_the_classifier_exports_labels_and_probabilities(da
 
 
 def test_bad_requests_are_clear_errors(data):
-    X, _, _ = data
-    with pytest.raises(ValueError, match="not fitted"):
+    X, y, _ = data
+    with pytest.raises(NotFittedError, match="not fitted"):
         skae.to_onnx(AutoencoderTransformer(), X[:1])
     model = TRANSFORMERS["dense"]().fit(X)
     with pytest.raises(ValueError, match="method='predict_proba' is not one of"):
         skae.to_onnx(model, X[:1], method="predict_proba")
     with pytest.raises(ValueError, match="X has 10 features"):
         skae.to_onnx(model, X[:1, :10])
-    with pytest.raises(ValueError, match="target_opset must be at least 18"):
+    with pytest.raises(ValueError, match="target_opset must be an integer from 18"):
         skae.to_onnx(model, X[:1], target_opset=13)
+    with pytest.raises(ValueError, match="options apply to skl2onnx's conversion"):
+        skae.to_onnx(model, X[:1], options={"zipmap": False})
+    pipe = Pipeline([("clf", LogisticRegression())]).fit(X, y)
+    with pytest.raises(ValueError, match="method applies to skae estimators only"):
+        skae.to_onnx(pipe, X[:1], method="transform")
 
 
 class _DataDependent(torch.nn.Module):
@@ -147,6 +153,8 @@ def test_a_module_torch_cannot_export_is_a_clear_error(data):
     X, _, _ = data
     model = AutoencoderTransformer(4, encoder=_DataDependent, max_iter=1, **CPU).fit(X)
     with pytest.raises(
-        ValueError, match=r"torch could not export AutoencoderTransformer\.transform"
-    ):
+        ValueError, match=r"^torch could not export AutoencoderTransformer\.transform"
+    ) as error:
         skae.to_onnx(model, X[:1])
+    assert "GuardOnDataDependentSymNode" in str(error.value)  # torch's reason
+    assert "\x1b[" not in str(error.value)  # without terminal colours
