@@ -67,6 +67,8 @@ def test_transformer_methods_match_onnxruntime(name, data):
         assert got.shape == outputs.shape  # 50 rows through a graph traced on 2: dynamic
         assert_allclose(got, outputs, atol=1e-5)
     assert [i.name for i in exported.graph.input] == ["X"]
+    opsets = [opset.version for opset in exported.opset_import if opset.domain == ""]
+    assert opsets == [skl2onnx.get_latest_tested_opset_version()]  # the default
 
 
 def test_classifier_probabilities_match_onnxruntime(data):

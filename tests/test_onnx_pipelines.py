@@ -32,6 +32,7 @@ from skae import (
     AutoencoderClassifier,
     AutoencoderTransformer,
     PretrainedClassifier,
+    VariationalAutoencoder,
 )
 
 from ._helpers import VGGStyleEncoder
@@ -132,10 +133,12 @@ DOCUMENTED = {
         {"reduce__n_components": [4, 8]},
         cv=2,
     ),
-    # a fitted autoencoder kept as it is, as docs/user_guide.rst:1041 advises
+    # a fitted autoencoder kept as it is, as docs/user_guide.rst:1049 advises
     "frozen-autoencoder": lambda: make_pipeline(
         FrozenEstimator(_fitted_autoencoder()), StandardScaler(), SVC()
     ),
+    # docs/user_guide.rst:459: the posterior mean "can feed a classifier like any other code"
+    "variational-codes": lambda: make_pipeline(VariationalAutoencoder(8, **TINY), SVC()),
     # the classifier as a feature extractor: Pipeline calls its transform
     "classifier-mid-pipeline": lambda: make_pipeline(
         AutoencoderClassifier(8, precision="float32", pretrain_iter=1, **TINY),
@@ -177,6 +180,8 @@ def test_documented_pipelines_match_onnxruntime(name, digits):
     pipe = DOCUMENTED[name]().fit(X, y_semi if name.startswith("pretrained") else y)
     model = skae.to_onnx(pipe, X[:1], options={"zipmap": False})  # X: float64, as X / 16
     assert model.graph.input[0].type.tensor_type.elem_type == onnx.TensorProto.FLOAT
+    default = skl2onnx.get_latest_tested_opset_version()
+    assert [opset.version for opset in model.opset_import if opset.domain == ""] == [default]
     X_test = X_test.astype(np.float32)
     labels, scores = _run(model, X_test)
     assert_array_equal(labels, pipe.predict(X_test))
@@ -267,9 +272,9 @@ def test_a_target_opset_out_of_range_is_a_value_error(target_opset, digits):
         skae.to_onnx(pipe, X[:1], target_opset=target_opset)
 
 
-def test_a_skae_estimator_takes_any_opset_onnx_knows(digits):
+def test_a_float64_estimator_exports_in_float32_at_any_opset_onnx_knows(digits):
     X, _, _, X_test = digits
-    model = AutoencoderTransformer(4, **TINY).fit(X)
+    model = AutoencoderTransformer(4, precision="float64", **TINY).fit(X)
     highest = onnx.defs.onnx_opset_version()
     with pytest.raises(ValueError, match=rf"to {highest} \(the highest the installed onnx"):
         skae.to_onnx(model, X[:1], target_opset=highest + 1)
