@@ -429,11 +429,13 @@ def _parse_meta(scope, model, inputs, custom_parsers=None):
 
 def _parse_chain(scope, owner, steps, inputs, custom_parsers):
     """Parse ``steps`` in turn, as skl2onnx parses a Pipeline, except that a skae classifier
-    before the last step gives its code (``transform``), as ``Pipeline`` uses it; the last
-    step, a classifier, takes the ``zipmap`` option of ``owner``."""
+    before the last step (frozen or not) gives its code (``transform``), as ``Pipeline``
+    uses it; the last step, a classifier, takes the ``zipmap`` option of ``owner``."""
     parse = importlib.import_module("skl2onnx._parse")
     *head, last = steps
     for step in head:
+        while isinstance(step, FrozenEstimator):
+            step = step.estimator
         if isinstance(step, AutoencoderClassifier):
             inputs = _parse_codes(scope, step, inputs)
         else:

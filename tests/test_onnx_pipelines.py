@@ -144,7 +144,17 @@ DOCUMENTED = {
         StandardScaler(),
         SVC(),
     ),
+    "frozen-classifier-mid-pipeline": lambda: make_pipeline(
+        FrozenEstimator(_fitted_classifier()), SVC()
+    ),
 }
+
+
+def _fitted_classifier():
+    X, y = load_digits(return_X_y=True)
+    return AutoencoderClassifier(
+        8, hidden_layer_sizes=(16,), precision="float32", pretrain_iter=1, **TINY
+    ).fit(X[:300] / 16, y[:300])
 
 
 def _fitted_autoencoder():
