@@ -8,7 +8,8 @@ example fits a pipeline (a convolutional autoencoder on the digits, a
 scaler, an SVC), then
 
 * saves it to one file with :func:`skae.save` and loads it back with
-  :func:`skae.load`, which executes nothing from the file: no pickle;
+  :func:`skae.load`, which executes nothing from the file: no pickle, no
+  name imported that you did not trust;
 * exports the whole pipeline to one ONNX graph and runs it with
   onnxruntime, which needs neither Python's scikit-learn nor torch.
 
@@ -66,6 +67,19 @@ print("identical predictions:", np.array_equal(loaded.predict(X_test), pipe.pred
 # names for review, and ``skae.load(path, trusted=[...])`` accepts them.
 
 print("names to trust:", skae.get_untrusted_types(path))
+
+# %%
+# The checksums inside the file catch a corrupted copy, not a changed one:
+# anyone can recompute them. To load exactly the file you reviewed, pin the
+# whole file's SHA-256 (what ``sha256sum digits.skae`` prints), kept
+# somewhere its sender cannot change.
+
+import hashlib
+
+digest = hashlib.sha256(path.read_bytes()).hexdigest()
+pinned = skae.load(path, sha256=digest)
+print("pinned load, identical predictions:",
+      np.array_equal(pinned.predict(X_test), pipe.predict(X_test)))  # fmt: skip
 
 # %%
 # One ONNX graph for the whole pipeline

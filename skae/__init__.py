@@ -3,7 +3,8 @@
 from skae._augmenter import AugmentedClassifier, AutoencoderAugmenter
 from skae._classifier import AutoencoderClassifier
 from skae._onnx import register_onnx_converters, to_onnx
-from skae._persistence import UntrustedTypeError, get_untrusted_types, load, save
+from skae._persistence._archive import get_untrusted_types, load, save
+from skae._persistence._errors import ModelFileError, UntrustedTypeError
 from skae._pretrained import PretrainedClassifier
 from skae._transformer import AutoencoderTransformer
 from skae._variational import VariationalAutoencoder
@@ -15,6 +16,7 @@ __all__ = [
     "AutoencoderAugmenter",
     "AutoencoderClassifier",
     "AutoencoderTransformer",
+    "ModelFileError",
     "PretrainedClassifier",
     "UntrustedTypeError",
     "VariationalAutoencoder",

@@ -30,6 +30,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
+from skae._checkpoint import Checkpoint
 from skae._defaults import DataTraits, resolve
 from skae._fitted import FittedConfig, Seeds
 from skae._network_params import NetworkParamsMixin
@@ -174,9 +175,6 @@ class BaseAutoencoder(NetworkParamsMixin, BaseEstimator):
                 "warm_start continue one, one call at a time: save the model between calls "
                 "with skae.save instead, and set checkpoint=None."
             )
-        # Imported here: the checkpoint module uses the persistence modules, which use this one.
-        from skae._checkpoint import Checkpoint
-
         return Checkpoint(self.checkpoint, self, X, targets)
 
     #: The ``"auto"`` rules of the estimator's parameters (see :mod:`skae._defaults`).

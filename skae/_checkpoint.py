@@ -1,30 +1,43 @@
 """Checkpoints: a fit's whole state at the end of every epoch, so that a killed fit resumes.
 
-A checkpoint is a zip in the format of :func:`skae.save` (a manifest with a
-SHA-256 per part, JSON and safetensors, nothing pickled): the network's
-weights, every phase's optimizer, the engine's :class:`~skae.nn.LoopState`
-(history, learning-rate schedule, early-stopping counters), the random
-generators, the seeds, and what identifies the fit (the estimator's type,
-its parameters and a fingerprint of the data). A ``fit`` given the same path
-reads it, refuses it if it was written by another fit, and continues from
-the epoch it holds.
+A checkpoint is a container of skae's format (:mod:`skae._persistence._container`:
+a manifest with a SHA-256 per part, JSON and safetensors, nothing pickled):
+the network's weights, every phase's optimizer, the engine's
+:class:`~skae.nn.LoopState` (history, learning-rate schedule, early-stopping
+counters), the random generators, the seeds, and what identifies the fit
+(the estimator's type, its parameters and a fingerprint of the data). A
+``fit`` given the same path reads it, refuses it if it was written by
+another fit, and continues from the epoch it holds.
+
+**Threat model.** The identity of a fit is no secret: anyone who knows the
+data (a public data set) can compute it. So the manifest is signed with
+HMAC-SHA256 under a key of the user's own (:func:`checkpoint_key`, a file
+readable by the user alone, as Jupyter signs trusted notebooks), and a
+checkpoint that another user, another machine or a planted file wrote is
+refused, never resumed. A checkpoint decodes under the rules of model
+files: plain data and tensors only, within the container's limits.
 """
 
 import dataclasses
 import hashlib
 import json
+import os
+import secrets
 from pathlib import Path
 
 import numpy as np
 
-from skae._extras import import_extra
 from skae._fitted import Seeds
-from skae._persistence._archive import read_checked_parts, write_atomically
-from skae._persistence._codec import decode, encode
+from skae._persistence import _tensors
+from skae._persistence._codec import decode, encode, string_budget
+from skae._persistence._container import parse_json, read_container, write_container
+from skae._persistence._errors import ModelFileError, refusals
 from skae.nn._training import History, LoopState
 
 FORMAT = "skae-checkpoint"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+#: The environment variable that names the key file instead of the default.
+KEY_FILE_VARIABLE = "SKAE_CHECKPOINT_KEY_FILE"
 STATE_PART = "state.json"
 TENSORS_PART = "tensors.safetensors"
 #: Parameters that may differ between the fit that wrote a checkpoint and the one resuming it.
@@ -63,6 +76,7 @@ class Checkpoint:
 
     def __init__(self, path, estimator, X, targets):
         self.path = Path(path)
+        _check_folder(self.path, path)
         params = estimator.get_params(deep=False)
         self.identity = {
             "estimator": type(estimator).__name__,
@@ -73,42 +87,48 @@ class Checkpoint:
             },
             "data": data_fingerprint(X, targets),
         }
-        self._safetensors = import_extra(
-            "safetensors.torch", "persistence", "Checkpoints (checkpoint=...)"
-        )
+        self._key = checkpoint_key()
 
     def read(self):
         """The :class:`Resumed` state of the file, or None if there is none yet.
 
         Raises
         ------
-        ValueError
-            If the file is not a checkpoint, is corrupted or truncated, or was
-            written by a fit of another estimator, other parameters or other
-            data.
+        ModelFileError
+            If the file is not a checkpoint, is corrupted or truncated, is
+            not signed with this user's key, or was written by a fit of
+            another estimator, other parameters or other data.
         """
         if not self.path.exists():
             return None
-        _, parts = read_checked_parts(self.path, FORMAT, FORMAT_VERSION, what="skae checkpoint")
-        if set(parts) != {STATE_PART, TENSORS_PART}:
-            raise ValueError(f"{self.path}: the checkpoint's parts are not a checkpoint's.")
-        state = json.loads(parts[STATE_PART])
-        self._check_identity(state["identity"])
-        tensors = self._safetensors.load(parts[TENSORS_PART])
-        loop = decode(state["loop"], tensors, trusted=set())
-        loop["history"] = History(**loop["history"])
-        return Resumed(
-            seeds=Seeds(**state["seeds"]),
-            phase=state["phase"],
-            histories={
-                name: History(**fields)
-                for name, fields in decode(state["histories"], tensors, set()).items()
-            },
-            loop=LoopState(**loop),
-            weights=decode(state["weights"], tensors, set()),
-            optimizers=decode(state["optimizers"], tensors, set()),
-            generators=decode(state["generators"], tensors, set()),
-        )
+        with refusals(self.path):
+            _, parts = read_container(
+                self.path, FORMAT, FORMAT_VERSION, what="skae checkpoint", key=self._key
+            )
+            if set(parts) != {STATE_PART, TENSORS_PART}:
+                raise ModelFileError(f"{self.path}: the checkpoint's parts are not a checkpoint's.")
+            state = parse_json(parts[STATE_PART], f"{self.path}: its state")
+            self._check_identity(state["identity"])
+            tensor_bytes = parts[TENSORS_PART]
+            tensors = _tensors.loads(tensor_bytes, _tensors.header(tensor_bytes, str(self.path)))
+            budget = string_budget(len(parts[STATE_PART]))
+            values = {
+                key: decode(
+                    state[key], tensors, _no_names, f"{self.path}: {key}", string_budget=budget
+                )
+                for key in _ENCODED
+            }
+            loop = values["loop"]
+            loop["history"] = History(**loop["history"])
+            return Resumed(
+                seeds=Seeds(**state["seeds"]),
+                phase=state["phase"],
+                histories={name: History(**fields) for name, fields in values["histories"].items()},
+                loop=LoopState(**loop),
+                weights=values["weights"],
+                optimizers=values["optimizers"],
+                generators=values["generators"],
+            )
 
     def write(self, loop, *, seeds, phase, histories, network, optimizers, generators):
         """Write the state after an epoch of phase number ``phase``, atomically.
@@ -133,16 +153,9 @@ class Checkpoint:
                 {name: g.get_state() for name, g in generators.items()}, tensors, "generators"
             ),
         }
-        parts = {
-            STATE_PART: json.dumps(state).encode(),
-            TENSORS_PART: self._safetensors.save(tensors),
-        }
-        manifest = {
-            "format": FORMAT,
-            "format_version": FORMAT_VERSION,
-            "parts": {name: hashlib.sha256(data).hexdigest() for name, data in parts.items()},
-        }
-        write_atomically(self.path, manifest, parts)
+        parts = {STATE_PART: json.dumps(state).encode(), TENSORS_PART: _tensors.dumps(tensors)}
+        manifest = {"format": FORMAT, "format_version": FORMAT_VERSION}
+        write_container(self.path, manifest, parts, key=self._key)
 
     def remove(self):
         """Delete the file: the fit it was for has finished."""
@@ -150,7 +163,7 @@ class Checkpoint:
 
     def _check_identity(self, written):
         if written["estimator"] != self.identity["estimator"]:
-            raise ValueError(
+            raise ModelFileError(
                 f"{self.path} is the checkpoint of a {written['estimator']}, not of a "
                 f"{self.identity['estimator']}; delete it or choose another checkpoint path."
             )
@@ -162,7 +175,7 @@ class Checkpoint:
                 what = f"X of dtype {old['dtype']}, not {new['dtype']} as now"
             else:
                 what = "other data of the same shape"
-            raise ValueError(
+            raise ModelFileError(
                 f"{self.path} was written by a fit on {what}; resuming needs the same X and "
                 "y. Delete it or choose another checkpoint path."
             )
@@ -172,11 +185,75 @@ class Checkpoint:
             if written["params"].get(name) != self.identity["params"].get(name)
         )
         if differ:
-            raise ValueError(
+            raise ModelFileError(
                 f"{self.path} was written by a fit with other parameters ({', '.join(differ)} "
                 "differ); resuming needs the same parameters. Delete it or choose another "
                 "checkpoint path."
             )
+
+
+#: The state's fields that are tagged values (:func:`~skae._persistence._codec.encode`).
+_ENCODED = ("histories", "loop", "weights", "optimizers", "generators")
+
+
+def _no_names(name):
+    raise ModelFileError(f"A checkpoint names {name!r}; checkpoints name no class or function.")
+
+
+def _check_folder(path, given):
+    """Refuse, before training, a checkpoint path that ``fit`` could not write."""
+    if path.is_dir():
+        raise IsADirectoryError(21, f"checkpoint={given!r} is a folder, not a file", str(given))
+    folder = path.parent
+    if not folder.is_dir():
+        raise FileNotFoundError(
+            2, f"checkpoint={given!r}: its folder {str(folder)!r} does not exist", str(given)
+        )
+    if not os.access(folder, os.W_OK):
+        raise PermissionError(
+            13, f"checkpoint={given!r}: its folder {str(folder)!r} is not writable", str(given)
+        )
+
+
+def checkpoint_key():
+    """The user's key that signs checkpoints: made on first use, readable by the user alone.
+
+    The key file is ``$SKAE_CHECKPOINT_KEY_FILE`` if set, else
+    ``skae/checkpoint.key`` under ``$XDG_CONFIG_HOME`` (``~/.config``).
+    Machines that resume each other's checkpoints (a shared folder, Dask
+    workers) share it by pointing the variable at one file.
+
+    Returns
+    -------
+    key : bytes
+    """
+    variable = os.environ.get(KEY_FILE_VARIABLE)
+    if variable:
+        path = Path(variable)
+    else:
+        config = os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config"
+        path = Path(config) / "skae" / "checkpoint.key"
+    if not path.exists():
+        _make_key(path)
+    key = path.read_bytes().strip()
+    if len(key) < 32:
+        raise ValueError(f"The checkpoint key file {path} is malformed; delete it for a new one.")
+    return key
+
+
+def _make_key(path):
+    """Write a new random key at ``path``, unless another process just did."""
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    temporary = path.with_name(f".{path.name}.{secrets.token_hex(8)}")
+    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "w") as file:
+        file.write(secrets.token_hex(32))
+    try:
+        os.link(temporary, path)  # fails if the key exists: the first key made stays
+    except FileExistsError:
+        pass
+    finally:
+        temporary.unlink()
 
 
 def data_fingerprint(X, targets):

@@ -267,12 +267,17 @@ warm_start : bool, default=False
 checkpoint : str or path-like, default=None
     A file to which ``fit`` writes its whole state (weights, optimizer,
     learning-rate schedule, random generators, history) at the end of
-    every epoch, atomically, in the safe format of :func:`skae.save`. A
-    ``fit`` with the same path, parameters and data resumes from it where
-    a killed fit stopped, and ends with the weights an uninterrupted fit
-    would have; a checkpoint of another fit is a ``ValueError``. The file
-    is removed when ``fit`` returns. Needs the ``persistence`` extra; not
-    for ``partial_fit`` or ``warm_start``. See :ref:`checkpoints`.
+    every epoch, atomically, in the safe format of :func:`skae.save`,
+    signed with the user's own key. A ``fit`` with the same path,
+    parameters and data resumes from it where a killed or interrupted fit
+    stopped, and ends with the weights an uninterrupted fit would have; a
+    checkpoint of another fit, or one that this user's key did not sign
+    (planted), is a ``skae.ModelFileError``. The folder is checked before
+    training starts. The file is removed when ``fit`` completes; after
+    Ctrl-C (the model keeps the weights trained so far) or a crash it
+    stays, so that the same ``fit`` resumes. Needs the ``persistence``
+    extra; not for ``partial_fit`` or ``warm_start``. See
+    :ref:`checkpoints`.
 """,
     "module_params": """
 **module_params : dict

@@ -5,8 +5,8 @@ An estimator declares its training as a list of :class:`Phase` records
 fine-tuning); :meth:`skae._base.BaseAutoencoder._fit` runs them through the
 engine's one loop. What inference and scoring need is captured at ``fit``
 in one immutable :class:`FittedConfig` of plain data (numbers, strings,
-tuples), which is what a saved model writes, so that no method reads a
-parameter changed after ``fit``.
+tuples, and the user's module factories), which is what a saved model
+writes, so that no method reads a parameter changed after ``fit``.
 """
 
 from dataclasses import dataclass
@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from skae._params import factory_name
 from skae.nn import NetworkSpec
 
 
@@ -28,8 +29,9 @@ class FittedConfig:
     spec : NetworkSpec
         Sizes and shapes of the network.
     modules : tuple of (str, object) pairs
-        The user's own modules, as ``("encoder", "package.Class")``, and
-        their ``encoder__*`` / ``decoder__*`` arguments; empty without them.
+        The user's own modules, as ``("encoder", factory)``, and their
+        ``encoder__*`` / ``decoder__*`` arguments; empty without them. The
+        network is rebuilt from these, never from later parameters.
     loss : str
         The reconstruction loss, which also sets the decoder's output
         activation and the range ``X`` must lie in.
@@ -57,7 +59,8 @@ class FittedConfig:
         a built-in half was used, and the user's modules.
         """
         structure = {"n_components": self.spec.n_components, "image_shape": self.spec.image_shape}
-        roles = dict(self.modules)
+        roles = {name: factory_name(value) if name in ("encoder", "decoder") else value
+                 for name, value in self.modules}  # fmt: skip
         if "encoder" not in roles or "decoder" not in roles:
             structure["architecture"] = self.architecture
             structure.update({name: getattr(self.spec, name) for name in record.structural})

@@ -10,7 +10,6 @@ parameters count is the architecture record's ``structural``).
 """
 
 import difflib
-import functools
 
 import torch
 
@@ -61,12 +60,6 @@ class NetworkParamsMixin:
     def _extra_params(self):
         """Parameters beyond the signature's: ``encoder__*`` and ``decoder__*``."""
         return dict(getattr(self, "_module_kwargs", {}))
-
-    def _module_params(self, prefix):
-        """The ``<prefix>*`` parameters, e.g. ``encoder__channels``."""
-        return {
-            name: value for name, value in self._extra_params().items() if name.startswith(prefix)
-        }
 
     def _check_extra_params(self):
         for name in self._extra_params():
@@ -137,7 +130,7 @@ class NetworkParamsMixin:
             activation=self.activation,
         )
         modules = [
-            (role, _qualified_name(getattr(self, role)))
+            (role, getattr(self, role))
             for role in ("encoder", "decoder")
             if getattr(self, role) is not None
         ]
@@ -150,46 +143,25 @@ class NetworkParamsMixin:
     def _build_network(self, config):
         """The autoencoder of a :class:`~skae._fitted.FittedConfig`, with the user's modules.
 
-        Called at ``fit``, when the configuration has just been made from the
-        parameters, so the user's factories are the parameters' own.
+        Everything comes from the fitted configuration, never from today's
+        parameters: the user's factories and their arguments are the ones the
+        network was first built with, so a loaded model rebuilds the network
+        it was saved with even if ``set_params`` changed them since.
         """
-        spec = config.spec
+        modules = dict(config.modules)
         encoder = decoder = None
-        if self.encoder is not None:
-            encoder = self._module_factory("encoder", {})
-        if self.decoder is not None:
-            decoder = self._module_factory("decoder", {"n_components": spec.n_components})
+        if modules.get("encoder") is not None:
+            encoder = _module_factory(modules, "encoder", {})
+        if modules.get("decoder") is not None:
+            injectable = {"n_components": config.spec.n_components}
+            decoder = _module_factory(modules, "decoder", injectable)
         return build_autoencoder(
-            spec,
+            config.spec,
             config.architecture,
             encoder=encoder,
             decoder=decoder,
             variational=self._variational,
         )
-
-    def _module_factory(self, role, injectable):
-        """A no-argument factory for the user's ``role`` module, with its arguments.
-
-        ``injectable`` arguments are passed when the factory takes them and
-        the user did not set them.
-        """
-        factory = getattr(self, role)
-        prefix = f"{role}__"
-        kwargs = {name[len(prefix) :]: value for name, value in self._module_params(prefix).items()}
-        for name, value in injectable.items():
-            if name not in kwargs and accepts_argument(factory, name):
-                kwargs[name] = value
-
-        def build():
-            try:
-                return factory(**kwargs)
-            except TypeError as exc:
-                raise ValueError(
-                    f"{role}={getattr(factory, '__name__', factory)!r} could not be built "
-                    f"with {kwargs}: {exc}"
-                ) from exc
-
-        return build
 
     def _check_structure_unchanged(self, config, reason):
         """Raise if ``config``, what fit would build now, differs in structure from the fitted."""
@@ -210,16 +182,29 @@ class NetworkParamsMixin:
                 )
 
 
-def _qualified_name(factory):
-    """``module.QualifiedName`` of a class or function: how a fitted model names it.
+def _module_factory(modules, role, injectable):
+    """A no-argument factory for the user's ``role`` module, with its arguments.
 
-    A :func:`functools.partial` is named with its arguments, so that a
-    change of them counts as a change of structure.
+    ``modules`` maps ``role`` to the factory and ``<role>__<name>`` to its
+    arguments. ``injectable`` arguments are passed when the factory takes
+    them and the user did not set them.
     """
-    if isinstance(factory, functools.partial):
-        arguments = [repr(a) for a in factory.args]
-        arguments += [f"{k}={v!r}" for k, v in sorted(factory.keywords.items())]
-        return f"functools.partial({_qualified_name(factory.func)}, {', '.join(arguments)})"
-    module = getattr(factory, "__module__", None)
-    name = getattr(factory, "__qualname__", None) or type(factory).__qualname__
-    return f"{module}.{name}" if module else name
+    factory = modules[role]
+    prefix = f"{role}__"
+    kwargs = {
+        name[len(prefix) :]: value for name, value in modules.items() if name.startswith(prefix)
+    }
+    for name, value in injectable.items():
+        if name not in kwargs and accepts_argument(factory, name):
+            kwargs[name] = value
+
+    def build():
+        try:
+            return factory(**kwargs)
+        except TypeError as exc:
+            raise ValueError(
+                f"{role}={getattr(factory, '__name__', factory)!r} could not be built "
+                f"with {kwargs}: {exc}"
+            ) from exc
+
+    return build

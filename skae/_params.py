@@ -1,5 +1,6 @@
 """Checks and normalisation of the estimators' parameters that shape the network."""
 
+import functools
 import inspect
 import math
 from numbers import Integral
@@ -102,3 +103,18 @@ def _as_tuple(value):
     if isinstance(value, list | tuple):
         return tuple(_as_tuple(item) for item in value)
     return value
+
+
+def factory_name(factory):
+    """``module.QualifiedName`` of a class or function: how structure checks compare it.
+
+    A :func:`functools.partial` is named with its arguments, so that a
+    change of them counts as a change of structure.
+    """
+    if isinstance(factory, functools.partial):
+        arguments = [repr(a) for a in factory.args]
+        arguments += [f"{k}={v!r}" for k, v in sorted(factory.keywords.items())]
+        return f"functools.partial({factory_name(factory.func)}, {', '.join(arguments)})"
+    module = getattr(factory, "__module__", None)
+    name = getattr(factory, "__qualname__", None) or type(factory).__qualname__
+    return f"{module}.{name}" if module else name

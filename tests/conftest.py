@@ -16,6 +16,12 @@ os.environ.setdefault("SCIPY_ARRAY_API", "1")
 TINY_SIZES = {"train": 40, "test": 20}
 
 
+@pytest.fixture(autouse=True, scope="session")
+def checkpoint_key_of_the_session(tmp_path_factory):
+    """Checkpoints sign with a key made for the test session, not the user's own."""
+    os.environ["SKAE_CHECKPOINT_KEY_FILE"] = str(tmp_path_factory.mktemp("key") / "key")
+
+
 @pytest.fixture
 def tiny_fashion_mnist(tmp_path, monkeypatch):
     """A 40 + 20 image stand-in for Fashion-MNIST, served from a local "mirror".

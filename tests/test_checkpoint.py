@@ -1,6 +1,7 @@
 """Fits that survive a crash: ``checkpoint=`` writes every epoch, a new fit resumes."""
 
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -13,7 +14,9 @@ import pytest
 import torch
 from sklearn.datasets import load_digits
 
-from skae import AutoencoderClassifier, AutoencoderTransformer, _checkpoint
+import skae._base
+import skae.nn._training as training
+from skae import AutoencoderClassifier, AutoencoderTransformer, ModelFileError, _checkpoint
 
 from ._helpers import blobs
 
@@ -219,3 +222,74 @@ def test_checkpoint_refuses_partial_fit_and_warm_start(tmp_path):
     with pytest.raises(ValueError, match="save the model between calls with skae.save"):
         model.set_params(checkpoint=path).fit(X)
     assert model.n_iter_ == 2
+
+
+def test_a_planted_checkpoint_is_refused_never_resumed(tmp_path, monkeypatch):
+    """Another user computes the fit's identity (public data) and plants a checkpoint."""
+    monkeypatch.setenv(_checkpoint.KEY_FILE_VARIABLE, str(tmp_path / "attackers.key"))
+    X, path, params = _crashed_small_fit(tmp_path, monkeypatch)
+    planted = path.read_bytes()
+    monkeypatch.setenv(_checkpoint.KEY_FILE_VARIABLE, str(tmp_path / "users.key"))
+    with pytest.raises(ModelFileError, match="not signed with this user's key"):
+        AutoencoderTransformer(**params, checkpoint=path).fit(X)
+    assert path.read_bytes() == planted  # refused, not overwritten
+    # An unsigned checkpoint (the signature removed) is refused the same way.
+    with zipfile.ZipFile(path) as archive:
+        entries = {n: archive.read(n) for n in archive.namelist() if n != "skae.sig"}
+    with zipfile.ZipFile(path, "w") as archive:
+        for name, data in entries.items():
+            archive.writestr(name, data)
+    with pytest.raises(ModelFileError, match="not signed with this user's key"):
+        AutoencoderTransformer(**params, checkpoint=path).fit(X)
+
+
+def test_the_key_is_made_once_and_readable_by_the_user_alone(tmp_path, monkeypatch):
+    key_file = tmp_path / "keys" / "checkpoint.key"
+    monkeypatch.setenv(_checkpoint.KEY_FILE_VARIABLE, str(key_file))
+    key = _checkpoint.checkpoint_key()
+    assert len(key) == 64 and _checkpoint.checkpoint_key() == key
+    assert key_file.stat().st_mode & 0o777 == 0o600
+    assert [p.name for p in key_file.parent.iterdir()] == ["checkpoint.key"]
+
+
+def _no_training(monkeypatch):
+    def fail(*args, **kwargs):
+        raise AssertionError("training started")
+
+    monkeypatch.setattr(skae._base, "fit_loop", fail)
+
+
+def test_a_checkpoint_path_that_cannot_be_written_fails_before_training(tmp_path, monkeypatch):
+    X, _ = blobs(100, 10)
+    _no_training(monkeypatch)
+    given = str(tmp_path / "missing" / "fit.ckpt")
+    with pytest.raises(FileNotFoundError, match=f"checkpoint='{given}': its folder .* not exist"):
+        AutoencoderTransformer(max_iter=2, checkpoint=given).fit(X)
+    with pytest.raises(IsADirectoryError, match="is a folder"):
+        AutoencoderTransformer(max_iter=2, checkpoint=tmp_path).fit(X)
+    monkeypatch.setattr(_checkpoint.os, "access", lambda path, mode: False)
+    with pytest.raises(PermissionError, match="is not writable"):
+        AutoencoderTransformer(max_iter=2, checkpoint=tmp_path / "fit.ckpt").fit(X)
+
+
+def test_after_ctrl_c_the_checkpoint_stays_and_the_next_fit_resumes(tmp_path, monkeypatch):
+    X, _ = blobs(200, 10)
+    path = tmp_path / "fit.ckpt"
+    original = training.TrainStep.__call__
+    calls = {"n": 0}
+
+    def interrupting_step(self, batch):
+        calls["n"] += 1
+        loss = original(self, batch)
+        if calls["n"] == 3:  # in the third epoch: one batch of 200 rows per epoch
+            os.kill(os.getpid(), signal.SIGINT)
+        return loss
+
+    monkeypatch.setattr(training.TrainStep, "__call__", interrupting_step)
+    with pytest.warns(UserWarning, match="interrupted by the user"):
+        interrupted = AutoencoderTransformer(**SMALL_PARAMS, checkpoint=path).fit(X)
+    assert path.exists() and interrupted.n_iter_ < SMALL_PARAMS["max_iter"]
+    monkeypatch.setattr(training.TrainStep, "__call__", original)
+    resumed = AutoencoderTransformer(**SMALL_PARAMS, checkpoint=path).fit(X)
+    _assert_same_fit(resumed, AutoencoderTransformer(**SMALL_PARAMS).fit(X))
+    assert not path.exists()

@@ -1,6 +1,10 @@
-"""Saving and loading skae models without pickle: JSON, safetensors and skops.io."""
+"""Saving and loading skae models without pickle: JSON, safetensors and skops.io.
 
-from skae._persistence._archive import get_untrusted_types, load, save
-from skae._persistence._codec import UntrustedTypeError
-
-__all__ = ["UntrustedTypeError", "get_untrusted_types", "load", "save"]
+The layers, each using only those below it: :mod:`._archive` (the object
+graph, skops) uses :mod:`._estimators` (records and estimators), which uses
+:mod:`._codec` (plain values) and :mod:`._tensors` (safetensors parts); all
+use :mod:`._container` (the zip, its manifest and limits) and
+:mod:`._errors`. Checkpoints use the container and the codec only. This
+package imports nothing itself, so that any of its layers can be imported
+without the ones above.
+"""

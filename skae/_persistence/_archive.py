@@ -1,42 +1,53 @@
-"""skae's model file: one zip of a JSON manifest, JSON records, safetensors and skops parts.
+"""skae's model file: one container of JSON records, safetensors and a skops part.
 
-A file holds one object: a skae estimator, or any scikit-learn object
-(a ``Pipeline``, a search, a :class:`~skae.PretrainedClassifier`) with skae
-estimators inside. Each skae estimator is a JSON record and a safetensors
-part (:mod:`skae._persistence._estimators`); everything else is written by
-``skops.io``, with a marker string where a skae estimator stood. The
-manifest names every part with its SHA-256, so that a changed, missing or
-extra byte is an error before anything is built.
+A file holds one object: a skae estimator, or any scikit-learn object (a
+``Pipeline``, a search, a :class:`~skae.PretrainedClassifier`) with skae
+estimators inside. Each skae estimator, wherever it stands in the object's
+graph (a step, a search's ``cv_results_``, a masked array, a dict), is a
+JSON record and a safetensors part (:mod:`skae._persistence._estimators`);
+everything else is written by ``skops.io``, with a marker string where a
+skae estimator stood, so that no skae object ever reaches skops.
+
+What a file may name without the caller's trust: skae's estimator types and
+records (fixed tables), plain data, and what skops trusts by default. Every
+other class or function is listed by :func:`get_untrusted_types` and must be
+passed in ``trusted=``; a file that names a part of skae that :func:`save`
+never writes is refused as crafted.
 """
 
 import copy
-import hashlib
+import dataclasses
 import json
-import os
+import re
 import secrets
-import tempfile
-import zipfile
-import zlib
+import types
 from pathlib import Path
 
 import numpy as np
-from sklearn.base import BaseEstimator
 
 from skae._augmenter import AugmentedClassifier, AutoencoderAugmenter
 from skae._base import BaseAutoencoder
 from skae._extras import import_extra
-from skae._persistence._codec import UntrustedTypeError, callables_in, qualified_name
-from skae._persistence._estimators import estimator_from_record, estimator_record
+from skae._persistence import _tensors
+from skae._persistence._codec import qualified_name, resolve_callable
+from skae._persistence._container import read_container, write_container, zip_entries
+from skae._persistence._errors import ModelFileError, UntrustedTypeError, refusals
+from skae._persistence._estimators import build_estimator, estimator_record, read_record
 from skae._pretrained import PretrainedClassifier
 
 FORMAT = "skae"
-FORMAT_VERSION = 1
-MANIFEST = "skae.json"
+FORMAT_VERSION = 2
 SKLEARN_PART = "sklearn.skops"
 #: skae's own scikit-learn composites, which skops.io does not know but load trusts.
 SKAE_COMPOSITES = frozenset(
     qualified_name(cls) for cls in (PretrainedClassifier, AugmentedClassifier, AutoencoderAugmenter)
 )
+_MARKER = re.compile(r"__skae_estimator_[0-9a-f]{16}_")
+#: What the object graph does not enter: values, classes, modules and functions.
+_ATOMS = (
+    str, bytes, int, float, complex, bool, type(None), type, np.dtype, np.generic,
+    types.ModuleType, types.FunctionType, types.BuiltinFunctionType, types.MethodType,
+)  # fmt: skip
 
 
 def save(obj, path):
@@ -44,8 +55,11 @@ def save(obj, path):
 
     Nothing in the file is a pickle: parameters and fitted configuration are
     JSON, weights and fitted arrays safetensors, and the scikit-learn parts
-    ``skops.io``'s format. The file is written to a temporary name beside
-    ``path`` and renamed, so that ``path`` is never half-written.
+    ``skops.io``'s format. Saving behaves like ``open(path, "wb")``: the
+    file's mode comes from the umask, and a target that cannot be written is
+    an ``OSError`` naming it. The file is written to a temporary name beside
+    ``path`` and renamed, so that ``path`` is never half-written. A skae
+    estimator's ``checkpoint`` is saved as None.
 
     Parameters
     ----------
@@ -67,7 +81,11 @@ def save(obj, path):
         When ``safetensors`` (or, for scikit-learn objects, ``skops``) is
         missing; ``pip install skae[persistence]`` installs both.
     TypeError
-        For an attribute that the format cannot hold, naming it.
+        For an attribute that the format cannot hold, naming it: a lambda,
+        a class defined in ``__main__`` or inside a function, an object of
+        an unknown type.
+    OSError
+        When ``path`` cannot be written (a missing folder, a read-only file).
 
     See Also
     --------
@@ -82,43 +100,43 @@ def save(obj, path):
     >>> np.array_equal(skae.load(path).transform(X), model.transform(X))
     True
     """
-    safetensors_torch = _require("safetensors.torch")
+    import_extra("safetensors.torch", "persistence", "Saving skae models")
     estimators = _skae_estimators(obj)
     parts = {}
-    marker = f"__skae_estimator_{secrets.token_hex(8)}_"
     if isinstance(obj, BaseAutoencoder):
         root = {"estimator": 0}
     else:
         skops_io = _require("skops.io")
-        # deepcopy returns the memo's entry for an object it has already seen: the markers.
-        memo = {id(est): f"{marker}{i}" for i, est in enumerate(estimators)}
-        parts[SKLEARN_PART] = skops_io.dumps(copy.deepcopy(obj, memo))
+        marker = f"__skae_estimator_{secrets.token_hex(8)}_"
+        parts[SKLEARN_PART] = skops_io.dumps(_with_markers(obj, estimators, marker))
         root = {"sklearn": SKLEARN_PART, "marker": marker}
     for i, estimator in enumerate(estimators):
         record, tensors = estimator_record(estimator)
         parts[f"estimators/{i}.json"] = json.dumps(record).encode()
-        parts[f"estimators/{i}.safetensors"] = safetensors_torch.save(tensors)
+        parts[f"estimators/{i}.safetensors"] = _tensors.dumps(tensors)
     manifest = {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
         "root": root,
         "n_estimators": len(estimators),
-        "parts": {name: hashlib.sha256(data).hexdigest() for name, data in parts.items()},
     }
-    path = Path(path)
-    write_atomically(path, manifest, parts)
-    return path
+    write_container(path, manifest, parts)
+    return Path(path)
 
 
-def load(path, *, trusted=None):
+def load(path, *, trusted=None, sha256=None):
     """Read what :func:`save` wrote, executing nothing from the file.
 
-    skae estimators are rebuilt from their architecture record and their
+    The whole file is checked before anything is built from it: its zip
+    directory, sizes and checksums, every record against what its
+    estimator declares, every name it holds against the trusted ones. skae
+    estimators are then rebuilt from their fitted configuration and their
     weights loaded into them; scikit-learn parts go through ``skops.io``'s
-    loader. Any class or function the file names that is neither skae's,
-    scikit-learn's nor in ``trusted`` is refused before anything is built, as
-    ``skops.io.load`` does. A model fitted on a GPU loads on the CPU where
-    there is none (with a warning).
+    loader. Any class or function the file names that is neither one of
+    skae's estimator types, nor trusted by ``skops.io`` by default, nor in
+    ``trusted``, is refused before anything is imported. A model fitted on a
+    GPU loads on the CPU where there is none (with a warning). Loading takes
+    memory in proportion to the file's size, whatever its bytes.
 
     Parameters
     ----------
@@ -128,6 +146,9 @@ def load(path, *, trusted=None):
         Qualified names (``"package.module.Name"``) of the user's classes and
         functions that the file may name: one's own encoder, a custom
         scikit-learn step. :func:`get_untrusted_types` lists them.
+    sha256 : str, default=None
+        The SHA-256 of the whole file (``sha256sum model.skae``), checked
+        before anything in it is read: pins the exact file a user reviewed.
 
     Returns
     -------
@@ -136,210 +157,268 @@ def load(path, *, trusted=None):
 
     Raises
     ------
-    ValueError
-        For a file that is not skae's, truncated, changed (a flipped byte), of a
-        newer format version, of an unknown estimator type, or whose parts
-        disagree (a weight of the wrong shape). Its subclass
-        ``skae.UntrustedTypeError`` names the untrusted types.
+    skae.ModelFileError
+        A ``ValueError`` naming the file and the problem, for any file that
+        is not one :func:`save` wrote whole: not skae's, truncated, changed
+        (a flipped byte), of another format version, of an unknown estimator
+        type, with parts that disagree (a weight of the wrong shape), larger
+        than the limits, or crafted. Its subclass ``skae.UntrustedTypeError``
+        names the types to trust.
+    OSError
+        When ``path`` cannot be read.
     """
-    trusted = set(trusted or ())
-    manifest, parts = _read_parts(path)
-    untrusted = _untrusted(manifest, parts) - trusted
-    if untrusted:
-        names = sorted(untrusted)
-        raise UntrustedTypeError(
-            f"The file names types that are not trusted: {names}. Loading them would import "
-            f"and run their code; if you trust the file, pass trusted={names}."
-        )
-    safetensors_torch = _require("safetensors.torch")
-    estimators = [
-        estimator_from_record(
-            json.loads(parts[f"estimators/{i}.json"]),
-            safetensors_torch.load(parts[f"estimators/{i}.safetensors"]),
-            trusted,
-        )
-        for i in range(manifest["n_estimators"])
-    ]
-    root = manifest["root"]
-    if "estimator" in root:
-        return estimators[root["estimator"]]
-    skops_io = _require("skops.io")
-    obj = skops_io.loads(parts[root["sklearn"]], trusted=sorted(_skops_untrusted(parts)))
-    markers = {f"{root['marker']}{i}": est for i, est in enumerate(estimators)}
-    return _with_estimators(obj, markers, set())
+    trusted = _trusted(trusted)
+    with refusals(path):
+        reviewed = _review(path, sha256)
+        untrusted = sorted(reviewed.names - trusted)
+        if untrusted:
+            raise UntrustedTypeError(
+                f"{path} names types that are not trusted: {untrusted}. Loading them would "
+                f"import and run their code; if you trust the file, pass trusted={untrusted}."
+            )
+        estimators = [
+            build_estimator(
+                record,
+                lambda name: resolve_callable(name, trusted),
+                f"{path}: estimators/{i}",
+            )
+            for i, record in enumerate(reviewed.records)
+        ]
+        if reviewed.sklearn is None:
+            return estimators[0]
+        return _sklearn_object(reviewed, estimators, trusted, path)
 
 
-def get_untrusted_types(path):
+def get_untrusted_types(path, *, sha256=None):
     """The names in a file that :func:`load` needs in ``trusted``, for review.
+
+    The file is checked as :func:`load` checks it, importing nothing and
+    building no network: a file that holds what :func:`save` never writes
+    (a part of skae named as a function, an attribute an estimator does not
+    have, a skae estimator inside the scikit-learn part) is refused as
+    crafted. Whether its weights and optimizer state fit the network is
+    checked by :func:`load`, which builds it.
 
     Parameters
     ----------
     path : str or path-like
         A file written by :func:`save`.
+    sha256 : str, default=None
+        The SHA-256 of the whole file, checked first.
 
     Returns
     -------
     names : list of str
-        Qualified names of classes and functions that are neither skae's nor
-        trusted by ``skops.io`` by default.
+        Qualified names of classes and functions that are neither skae's
+        estimator types nor trusted by ``skops.io`` by default.
+
+    Raises
+    ------
+    skae.ModelFileError
+        For a malformed, corrupted, oversized or crafted file.
     """
-    return sorted(_untrusted(*_read_parts(path)))
+    with refusals(path):
+        return sorted(_review(path, sha256).names)
 
 
-# ------------------------------------------------------------------ the zip
+@dataclasses.dataclass
+class _Reviewed:
+    """A checked file, nothing built: its records, its skops part and the names it needs."""
+
+    records: list
+    sklearn: bytes | None = None
+    marker: str | None = None
+    #: What skops needs trusted in its part, skae's composites included.
+    skops_names: frozenset = frozenset()
+
+    @property
+    def names(self):
+        """What the caller must trust: the records' names and skops' but skae's composites."""
+        names = {name for record in self.records for name in record.names}
+        return names | (self.skops_names - SKAE_COMPOSITES)
 
 
-def write_atomically(path, manifest, parts):
-    """Write ``manifest`` (JSON) and ``parts`` (bytes by name) as one zip at ``path``.
-
-    The zip is written to a temporary file beside ``path``, flushed to disk
-    and renamed, so that ``path`` holds the old file or the new one, never
-    part of one, even if the process dies while writing.
-    """
-    descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(descriptor, "wb") as file:
-            with zipfile.ZipFile(file, "w") as archive:
-                archive.writestr(MANIFEST, json.dumps(manifest, indent=1))
-                for name, data in parts.items():
-                    archive.writestr(name, data)
-            file.flush()
-            os.fsync(file.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+def _review(path, sha256):
+    manifest, parts = read_container(
+        path, FORMAT, FORMAT_VERSION, what="skae model file", sha256=sha256
+    )
+    root, n_estimators = _checked_root(manifest, parts, path)
+    records = [
+        read_record(
+            parts[f"estimators/{i}.json"],
+            parts[f"estimators/{i}.safetensors"],
+            f"{path}: estimators/{i}",
+        )
+        for i in range(n_estimators)
+    ]
+    if "sklearn" not in root:
+        return _Reviewed(records)
+    sklearn = bytes(parts[SKLEARN_PART])
+    return _Reviewed(records, sklearn, root["marker"], _skops_names(sklearn, path))
 
 
-def read_checked_parts(path, file_format=FORMAT, version=FORMAT_VERSION, what="skae model file"):
-    """The manifest and every part it lists, each checked against its SHA-256.
-
-    ``file_format`` and ``version`` are the manifest's expected format and
-    the newest version read; ``what`` names the file in errors.
-    """
-    try:
-        archive = zipfile.ZipFile(path)
-    except (zipfile.BadZipFile, OSError, EOFError) as exc:
-        if isinstance(exc, FileNotFoundError):
-            raise
-        raise ValueError(f"{path} is not a {what}, or it is truncated ({exc}).") from None
-    with archive:
-        try:
-            manifest = json.loads(_read(archive, MANIFEST, path))
-        except json.JSONDecodeError:
-            raise ValueError(f"{path}: its manifest is corrupted.") from None
-        if manifest.get("format") != file_format:
-            raise ValueError(f"{path} is not a {what} (no {file_format} manifest).")
-        found = manifest.get("format_version")
-        if not isinstance(found, int) or found > version:
-            raise ValueError(
-                f"{path} was written in skae's format version {found}, newer than this "
-                f"skae reads (up to {version}); upgrade skae to load it."
-            )
-        listed = set(manifest["parts"]) | {MANIFEST}
-        extra = sorted(set(archive.namelist()) - listed)
-        if extra:
-            raise ValueError(f"{path} holds parts its manifest does not list: {extra}.")
-        parts = {}
-        for name, digest in manifest["parts"].items():
-            data = _read(archive, name, path)
-            if hashlib.sha256(data).hexdigest() != digest:
-                raise ValueError(f"{path}: part {name!r} is corrupted (its checksum differs).")
-            parts[name] = data
-    return manifest, parts
-
-
-def _read_parts(path):
-    """The manifest and parts of a model file, which must be those of its estimators."""
-    manifest, parts = read_checked_parts(path)
-    expected = {f"estimators/{i}.{kind}" for i in range(manifest["n_estimators"])
-                for kind in ("json", "safetensors")}  # fmt: skip
-    if "sklearn" in manifest["root"]:
-        expected.add(manifest["root"]["sklearn"])
+def _checked_root(manifest, parts, path):
+    root, n_estimators = manifest.get("root"), manifest.get("n_estimators")
+    if not (
+        isinstance(n_estimators, int)
+        and not isinstance(n_estimators, bool)
+        and 0 <= 2 * n_estimators <= len(parts)
+    ):
+        raise ModelFileError(f"{path}: its manifest's n_estimators is malformed.")
+    if root == {"estimator": 0} and n_estimators == 1:
+        expected = set()
+    elif (
+        isinstance(root, dict)
+        and set(root) == {"sklearn", "marker"}
+        and root["sklearn"] == SKLEARN_PART
+        and isinstance(root["marker"], str)
+        and _MARKER.fullmatch(root["marker"])
+    ):
+        expected = {SKLEARN_PART}
+    else:
+        raise ModelFileError(f"{path}: its manifest's root is malformed.")
+    expected |= {
+        f"estimators/{i}.{kind}" for i in range(n_estimators) for kind in ("json", "safetensors")
+    }
     if expected != set(parts):
-        raise ValueError(f"{path}: the manifest's parts disagree with its estimators.")
-    return manifest, parts
+        raise ModelFileError(f"{path}: the manifest's parts disagree with its estimators.")
+    return root, n_estimators
 
 
-def _read(archive, name, path):
-    try:
-        return archive.read(name)
-    except KeyError:
-        raise ValueError(f"{path} lacks its part {name!r}: truncated or not skae's.") from None
-    except (zipfile.BadZipFile, zlib.error, EOFError) as exc:
-        raise ValueError(f"{path}: part {name!r} is corrupted or truncated ({exc}).") from None
+def _skops_names(data, path):
+    """The names skops needs trusted in its part, of which skae's may be composites only."""
+    zip_entries(data, f"{path}: {SKLEARN_PART}")
+    names = set(_require("skops.io").get_untrusted_types(data=data))
+    crafted = sorted(n for n in names if n.split(".")[0] == "skae" and n not in SKAE_COMPOSITES)
+    if crafted:
+        raise ModelFileError(
+            f"{path}: its scikit-learn part holds {crafted}, which skae always saves as "
+            "records: the file was crafted."
+        )
+    return frozenset(names)
 
 
-def _untrusted(manifest, parts):
-    """Names of the file's classes and functions that nothing trusts by default."""
-    names = set()
-    for i in range(manifest["n_estimators"]):
-        names |= callables_in(json.loads(parts[f"estimators/{i}.json"]))
-    names = {name for name in names if not name.startswith("skae.")}
-    if "sklearn" in manifest["root"]:
-        names |= _skops_untrusted(parts) - SKAE_COMPOSITES
-    return names
+def _sklearn_object(reviewed, estimators, trusted, path):
+    accepted = reviewed.skops_names & (trusted | SKAE_COMPOSITES)
+    obj = _require("skops.io").loads(reviewed.sklearn, trusted=sorted(accepted))
+    _check_composites(obj, path)
+    markers = {f"{reviewed.marker}{i}": est for i, est in enumerate(estimators)}
+    return _replaced(obj, markers, {})
 
 
-def _skops_untrusted(parts):
-    if SKLEARN_PART not in parts:
+def _check_composites(obj, path):
+    """Refuse skae composites whose attributes shadow their methods, or dunder names."""
+    for item in _graph(obj):
+        if qualified_name(type(item)) in SKAE_COMPOSITES:
+            shadowing = sorted(
+                name for name in vars(item) if name.startswith("__") or hasattr(type(item), name)
+            )
+            if shadowing:
+                raise ModelFileError(
+                    f"{path}: a {type(item).__name__} with attributes that shadow its own "
+                    f"methods or attributes: {shadowing[:5]}; the file was crafted."
+                )
+
+
+def _trusted(trusted):
+    if trusted is None:
         return set()
-    return set(_require("skops.io").get_untrusted_types(data=parts[SKLEARN_PART]))
+    if isinstance(trusted, str) or not all(isinstance(name, str) for name in trusted):
+        raise TypeError(
+            f"trusted must be a list of qualified names, got {trusted!r}; e.g. "
+            "trusted=['mypackage.encoders.Encoder']."
+        )
+    return set(trusted)
+
+
+def _require(module):
+    return import_extra(module, "persistence", "Saving and loading skae models")
 
 
 # ---------------------------------------------------------- the object graph
 
 
+def _graph(obj):
+    """Every object reachable from ``obj``, once each, but inside skae estimators.
+
+    Follows containers (dicts, lists, tuples, sets), arrays of objects
+    (masked ones included) and the attributes of any object with a
+    ``__dict__``; skae estimators are reached but not entered.
+    """
+    seen, stack = set(), [obj]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, _ATOMS) or id(item) in seen:
+            continue
+        seen.add(id(item))
+        yield item
+        if isinstance(item, BaseAutoencoder):
+            continue
+        stack.extend(reversed(list(_children(item))))
+
+
+def _children(item):
+    if isinstance(item, dict):
+        return [*item.keys(), *item.values()]
+    if isinstance(item, list | tuple | set | frozenset):
+        return list(item)
+    if isinstance(item, np.ndarray):
+        return list(np.ma.getdata(item).ravel()) if item.dtype == object else []
+    return list(vars(item).values()) if hasattr(item, "__dict__") else []
+
+
 def _skae_estimators(obj):
     """Every distinct skae estimator in ``obj``'s graph, in the order first met."""
-    found, seen = [], set()
-
-    def visit(item):
-        if id(item) in seen:
-            return
-        seen.add(id(item))
-        if isinstance(item, BaseAutoencoder):
-            found.append(item)
-        elif isinstance(item, dict):
-            for value in item.values():
-                visit(value)
-        elif isinstance(item, list | tuple | set):
-            for value in item:
-                visit(value)
-        elif isinstance(item, np.ndarray) and item.dtype == object:
-            for value in item.ravel():
-                visit(value)
-        elif isinstance(item, BaseEstimator):
-            for value in vars(item).values():
-                visit(value)
-
-    visit(obj)
-    return found
+    return [item for item in _graph(obj) if isinstance(item, BaseAutoencoder)]
 
 
-def _with_estimators(item, markers, seen):
+def _with_markers(obj, estimators, marker):
+    """A deep copy of ``obj`` with each skae estimator replaced by its marker string.
+
+    ``copy.deepcopy`` returns the memo's entry for an object it has already
+    seen: the markers. Masked arrays copy their elements without the memo,
+    so each one holding objects is copied here first, into the memo.
+    """
+    memo = {id(est): f"{marker}{i}" for i, est in enumerate(estimators)}
+    for item in _graph(obj):
+        if isinstance(item, np.ma.MaskedArray) and item.dtype == object:
+            copied = item.copy()
+            data = np.ma.getdata(copied)
+            for index in np.ndindex(data.shape):
+                data[index] = copy.deepcopy(data[index], memo)
+            memo[id(item)] = copied
+    copied = copy.deepcopy(obj, memo)
+    left = [type(item).__name__ for item in _graph(copied) if isinstance(item, BaseAutoencoder)]
+    if left:
+        raise TypeError(
+            f"A skae estimator ({left[0]}) is held where save cannot replace it by its "
+            "record (an object whose copy ignores copy.deepcopy's memo); save it on its own."
+        )
+    return copied
+
+
+def _replaced(item, markers, done):
     """``item`` with every marker string replaced by its skae estimator, in place."""
     if isinstance(item, str):
         return markers.get(item, item)
-    if id(item) in seen:
+    if isinstance(item, _ATOMS) or isinstance(item, BaseAutoencoder):
         return item
-    seen.add(id(item))
-    if isinstance(item, list):
-        item[:] = [_with_estimators(value, markers, seen) for value in item]
-    elif isinstance(item, tuple):
-        return tuple(_with_estimators(value, markers, seen) for value in item)
+    if id(item) in done:
+        return done[id(item)]
+    done[id(item)] = item
+    if isinstance(item, tuple):
+        done[id(item)] = tuple(_replaced(value, markers, done) for value in item)
+    elif isinstance(item, list):
+        item[:] = [_replaced(value, markers, done) for value in item]
     elif isinstance(item, dict):
-        for key in item:
-            item[key] = _with_estimators(item[key], markers, seen)
-    elif isinstance(item, np.ndarray) and item.dtype == object:
-        flat = item.reshape(-1)
-        for i, value in enumerate(flat):
-            flat[i] = _with_estimators(value, markers, seen)
-    elif isinstance(item, BaseEstimator):
+        for key in list(item):
+            item[key] = _replaced(item[key], markers, done)
+    elif isinstance(item, np.ndarray):
+        if item.dtype == object:
+            data = np.ma.getdata(item)
+            for index in np.ndindex(data.shape):
+                data[index] = _replaced(data[index], markers, done)
+    elif hasattr(item, "__dict__"):
         for name, value in vars(item).items():
-            setattr(item, name, _with_estimators(value, markers, seen))
-    return item
-
-
-def _require(module):
-    return import_extra(module, "persistence", "Saving and loading skae models")
+            vars(item)[name] = _replaced(value, markers, done)
+    return done[id(item)]

@@ -1,23 +1,41 @@
 """A skae estimator as a JSON record and a dictionary of tensors, and back.
 
-The record holds the type, the parameters and, once fitted, every fitted
-attribute but the torch objects. The network is not stored as code: loading
-rebuilds it from the fitted configuration (the architecture record and its
-sizes, or the user's trusted modules) and loads the weights into it, so that
-a weight of the wrong shape, a missing or an extra one is an error.
+The record holds the type, the parameters and, once fitted, the fitted
+attributes that each estimator declares (:func:`fitted_schema`: names and
+the kind of value each holds) but the torch objects. The network is not
+stored as code: loading rebuilds it from the fitted configuration alone (the
+architecture record and its sizes, or the user's trusted modules with the
+arguments they were built with), first without memory (on torch's ``meta``
+device) to check that the file's weights are exactly its weights, then for
+real, and loads the weights into it.
+
+Reading is in two steps, so that a file can be reviewed before it is
+trusted: :func:`read_record` checks everything and names the classes and
+functions the record needs, importing nothing; :func:`build_estimator`
+then makes the estimator, with those names resolved.
 """
 
+import dataclasses
 import functools
+import re
+from numbers import Integral, Real
 
+import numpy as np
 import torch
 
 from skae._classifier import AutoencoderClassifier
-from skae._persistence._codec import decode, encode
+from skae._fitted import FittedConfig, Seeds
+from skae._params import MODULE_PREFIXES
+from skae._persistence import _tensors
+from skae._persistence._codec import Named, decode, encode, review, string_budget
+from skae._persistence._container import parse_json
+from skae._persistence._errors import ModelFileError
 from skae._transformer import AutoencoderTransformer
 from skae._variational import VariationalAutoencoder
+from skae.nn import ARCHITECTURES, NetworkSpec
 from skae.nn._device import loadable_device
 from skae.nn._modules import build_seeded
-from skae.nn._precision import inference_precision
+from skae.nn._precision import PRECISIONS, inference_precision
 
 #: The estimators whose state a file holds as a record, by type name.
 ESTIMATOR_TYPES = {
@@ -26,12 +44,33 @@ ESTIMATOR_TYPES = {
 }
 _TORCH_ATTRIBUTES = ("module_", "optimizer_")
 _WEIGHTS = "module_."
+_DEVICE = re.compile(r"(cpu|cuda|mps|xpu)(:[0-9]{1,4})?")
+_ADAM_STATE = {"step", "exp_avg", "exp_avg_sq", "max_exp_avg_sq"}
+
+
+@dataclasses.dataclass
+class Record:
+    """A checked record, its names unresolved: what :func:`read_record` returns."""
+
+    cls: type
+    params: dict
+    fitted: dict | None
+    optimizer: dict | None
+    weights: dict
+    names: set
+
+
+# ------------------------------------------------------------------- saving
 
 
 def estimator_record(estimator):
-    """``(record, tensors)`` of a skae estimator, fitted or not."""
+    """``(record, tensors)`` of a skae estimator, fitted or not.
+
+    ``checkpoint`` is saved as None: it is a path of the machine that
+    fitted, which a loaded model must not write to.
+    """
     tensors = {}
-    params = estimator.get_params(deep=False)
+    params = {**estimator.get_params(deep=False), "checkpoint": None}
     record = {"type": type(estimator).__name__, "params": encode(params, tensors, "params")}
     if not hasattr(estimator, "module_"):
         return record, tensors
@@ -47,51 +86,380 @@ def estimator_record(estimator):
     return record, tensors
 
 
-def estimator_from_record(record, tensors, trusted):
-    """The estimator of :func:`estimator_record`'s output, complete or not at all."""
-    if record.get("type") not in ESTIMATOR_TYPES:
-        raise ValueError(
-            f"The file holds an estimator of unknown type {record.get('type')!r}; this "
-            f"version of skae loads {sorted(ESTIMATOR_TYPES)}."
+# ------------------------------------------------------------------ reading
+
+
+def read_record(record_bytes, tensor_bytes, where):
+    """The checked :class:`Record` of an estimator's two parts, importing nothing.
+
+    Raises
+    ------
+    ModelFileError
+        For anything :func:`estimator_record` never writes: an unknown type,
+        a parameter or a fitted attribute the estimator does not have, a
+        value of the wrong kind, a tensor nothing uses, ...
+    """
+    record = parse_json(record_bytes, where)
+    if not isinstance(record, dict) or record.get("type") not in ESTIMATOR_TYPES:
+        kind = record.get("type") if isinstance(record, dict) else None
+        raise ModelFileError(
+            f"{where}: an estimator of unknown type {str(kind)[:60]!r}; this version of skae "
+            f"loads {sorted(ESTIMATOR_TYPES)}."
         )
-    estimator = ESTIMATOR_TYPES[record["type"]](**decode(record["params"], tensors, trusted))
-    if "fitted" not in record:
-        return estimator
-    estimator.__dict__.update(decode(record["fitted"], tensors, trusted))
-    weights = {
-        name[len(_WEIGHTS) :]: tensor
-        for name, tensor in tensors.items()
-        if name.startswith(_WEIGHTS)
+    fitted = "fitted" in record
+    if set(record) != {"type", "params", *(("fitted", "optimizer") if fitted else ())}:
+        raise ModelFileError(f"{where}: the record's fields are not an estimator's.")
+    cls = ESTIMATOR_TYPES[record["type"]]
+    entries = _tensors.header(tensor_bytes, f"{where} (tensors)")
+    weights = {name for name in entries if fitted and name.startswith(_WEIGHTS)}
+    unused = sorted(set(entries) - weights - _tensor_references(record))
+    if unused:
+        raise ModelFileError(f"{where}: tensors that nothing uses: {unused[:5]}.")
+    tensors = _tensors.loads(tensor_bytes, entries)
+    budget = string_budget(len(record_bytes))
+    values = {
+        field: decode(record[field], tensors, review, f"{where}: {field}", string_budget=budget)
+        for field in ("params", "fitted", "optimizer")
+        if field in record
     }
-    network = _rebuilt_network(estimator, weights)
+    params = _checked_params(cls, values["params"], where)
+    if fitted:
+        _check_fitted(cls, values["fitted"], where)
+    return Record(
+        cls=cls,
+        params=params,
+        fitted=values.get("fitted"),
+        optimizer=values.get("optimizer"),
+        weights={name[len(_WEIGHTS) :]: tensors[name] for name in weights},
+        names={named.name for named in _named_in([params, values.get("fitted")])},
+    )
+
+
+def build_estimator(record, resolve, where):
+    """The estimator of a :class:`Record`, complete or not at all.
+
+    ``resolve(name)`` gives the class or function of each name in
+    ``record.names``, all of which the caller has trusted.
+    """
+    params = bind(record.params, resolve)
+    estimator = record.cls(**params)
+    _validate(estimator, where)
+    if record.fitted is None:
+        return estimator
+    for name, value in bind(record.fitted, resolve).items():
+        setattr(estimator, name, value)
+    network = _rebuilt_network(estimator, record.weights, where)
     device = loadable_device(estimator.device_)
     # The layout training left (channels-last under autocast), whose kernels round alike.
     layout = inference_precision(estimator._config.precision, device).memory_format(network)
     network.to(device=device, memory_format=layout).eval()
     optimizer = estimator._make_optimizer(network, weight_decay=0.0)
-    try:
-        optimizer.load_state_dict(decode(record["optimizer"], tensors, trusted))
-    except (ValueError, KeyError, RuntimeError) as exc:
-        raise ValueError(f"The file's optimizer state does not fit its network: {exc}") from None
+    _check_optimizer_state(record.optimizer, optimizer, where)
+    optimizer.load_state_dict(record.optimizer)
     estimator.module_, estimator.optimizer_, estimator.device_ = network, optimizer, device
     return estimator
 
 
-def _rebuilt_network(estimator, weights):
-    """The network the fitted configuration describes, with ``weights`` loaded into it."""
-    classes = getattr(estimator, "classes_", None)
+def _validate(estimator, where):
+    try:
+        estimator._validate_params()
+        estimator._check_extra_params()
+    except ValueError as exc:
+        raise ModelFileError(f"{where}: its parameters are invalid: {exc}") from None
+
+
+def _checked_params(cls, params, where):
+    names = set(cls._get_param_names())
+    if not isinstance(params, dict) or not all(
+        isinstance(name, str) and (name in names or name.startswith(MODULE_PREFIXES))
+        for name in params
+    ):
+        raise ModelFileError(f"{where}: parameters that {cls.__name__} does not have.")
+    if params.get("checkpoint") is not None:
+        raise ModelFileError(f"{where}: a checkpoint path, which skae never saves.")
+    _validate(cls(**params), where)
+    return params
+
+
+def _rebuilt_network(estimator, weights, where):
+    """The network the fitted configuration describes, with ``weights`` loaded into it.
+
+    The network is first built on torch's ``meta`` device, which allocates
+    nothing, so that sizes in the file that disagree with its weights are
+    refused before any memory is taken for them.
+    """
     floating = [w.dtype for w in weights.values() if w.is_floating_point()]
-    network = build_seeded(
-        functools.partial(estimator._new_network, estimator._config, {"classes": classes}),
+    build = functools.partial(
+        build_seeded,
+        functools.partial(
+            estimator._new_network,
+            estimator._config,
+            {"classes": getattr(estimator, "classes_", None)},
+        ),
         seed=0,
-        device="cpu",
         dtype=floating[0] if floating else torch.float32,
     )
+    found = {name: tuple(w.shape) for name, w in weights.items()}
     try:
-        network.load_state_dict(weights, strict=True)
-    except RuntimeError as exc:
-        raise ValueError(
-            "The file's weights do not fit the network its configuration describes "
-            f"(architecture {estimator._config.architecture!r}): {' '.join(str(exc).split())}"
-        ) from None
+        with torch.device("meta"):
+            meta = build(device="meta")
+        expected = {name: tuple(w.shape) for name, w in meta.state_dict().items()}
+    except Exception:
+        if not estimator._config.modules:
+            raise
+        expected = found  # the user's trusted code does not build on "meta": load_state_dict checks
+    if expected != found:
+        differ = sorted(set(expected.items()) ^ set(found.items()))[:4]
+        raise ModelFileError(
+            f"{where}: its weights do not fit the network its configuration describes "
+            f"(architecture {estimator._config.architecture!r}; differing: {differ})."
+        )
+    network = build(device="cpu")
+    network.load_state_dict(weights, strict=True)
     return network
+
+
+def _check_optimizer_state(state, optimizer, where):
+    """Refuse Adam state that does not fit ``optimizer``'s parameters."""
+    fresh = optimizer.state_dict()
+    parameters = [p for group in optimizer.param_groups for p in group["params"]]
+    if not (
+        isinstance(state, dict)
+        and set(state) == {"state", "param_groups"}
+        and isinstance(state["param_groups"], list)
+        and len(state["param_groups"]) == len(fresh["param_groups"])
+        and all(
+            isinstance(group, dict)
+            and set(group) == set(expected)
+            and group["params"] == expected["params"]
+            and all(type(group[k]) is type(v) for k, v in expected.items())
+            for group, expected in zip(state["param_groups"], fresh["param_groups"], strict=True)
+        )
+        and isinstance(state["state"], dict)
+        and all(
+            isinstance(index, int)
+            and 0 <= index < len(parameters)
+            and isinstance(moments, dict)
+            and set(moments) <= _ADAM_STATE
+            and all(isinstance(t, torch.Tensor) for t in moments.values())
+            and all(
+                t.shape == (() if key == "step" else parameters[index].shape)
+                for key, t in moments.items()
+            )
+            for index, moments in state["state"].items()
+        )
+    ):
+        raise ModelFileError(f"{where}: its optimizer state does not fit its network.")
+
+
+# ------------------------------------------------------------------- schema
+
+
+def fitted_schema(cls):
+    """``{name: (check, required)}``: the fitted attributes an estimator of ``cls`` writes.
+
+    ``check(value)`` says whether a value is of the kind the attribute holds.
+    """
+    schema = {
+        "n_features_in_": (_count, True),
+        "feature_names_in_": (_strings_array, False),
+        "loss_curve_": (_floats, True),
+        "n_iter_": (_count, True),
+        "_reference_losses": (_dict_of(_optional(_float)), True),
+        "_config": (_fitted_config, True),
+        "image_shape_": (_optional(_sizes(3)), True),
+        "device_": (lambda v: isinstance(v, str) and bool(_DEVICE.fullmatch(v)), True),
+        "_n_features_out": (_count, True),
+        "validation_scores_": (_optional(_floats), True),
+        "best_validation_score_": (_optional(_float), True),
+        "best_loss_": (_optional(_float), True),
+        "_resolved_auto": (_dict_of(_scalar), True),
+        "_seeds": (_seeds, True),
+        "_sklearn_output_config": (_dict_of(lambda v: isinstance(v, str)), False),
+        **{f"{name}_": (_scalar, False) for name in cls._auto_rules},
+    }
+    if issubclass(cls, AutoencoderClassifier):
+        schema["classes_"] = (_classes, True)
+        schema["pretrain_loss_curve_"] = (_floats, True)
+    return schema
+
+
+def _check_fitted(cls, fitted, where):
+    schema = fitted_schema(cls)
+    if not isinstance(fitted, dict):
+        raise ModelFileError(f"{where}: malformed fitted attributes.")
+    unknown = sorted(str(name)[:60] for name in fitted if name not in schema)
+    if unknown:
+        raise ModelFileError(
+            f"{where}: attributes that a fitted {cls.__name__} does not have: {unknown[:5]}."
+        )
+    missing = sorted(name for name, (_, required) in schema.items() if required)
+    missing = [name for name in missing if name not in fitted]
+    if missing:
+        raise ModelFileError(f"{where}: it lacks the fitted attributes {missing}.")
+    wrong = [name for name, value in fitted.items() if not schema[name][0](value)]
+    if wrong:
+        raise ModelFileError(f"{where}: fitted attributes of the wrong kind: {sorted(wrong)}.")
+    if not set(fitted["_resolved_auto"]) <= set(cls._auto_rules):
+        raise ModelFileError(f"{where}: _resolved_auto names parameters that are not 'auto'.")
+
+
+def _is_int(value):
+    return isinstance(value, Integral) and not isinstance(value, bool)
+
+
+def _count(value):
+    return _is_int(value) and value >= 0
+
+
+def _float(value):
+    return isinstance(value, Real) and not isinstance(value, bool)
+
+
+def _floats(value):
+    return isinstance(value, list) and all(_float(v) for v in value)
+
+
+def _optional(check):
+    return lambda value: value is None or check(value)
+
+
+def _sizes(length=None):
+    return lambda value: (
+        isinstance(value, tuple)
+        and (length is None or len(value) == length)
+        and all(_is_int(v) and v > 0 for v in value)
+    )
+
+
+def _scalar(value):
+    if isinstance(value, tuple):
+        return all(_scalar(v) for v in value)
+    return value is None or isinstance(value, bool | int | float | str)
+
+
+def _dict_of(check):
+    return lambda value: (
+        isinstance(value, dict) and all(isinstance(k, str) and check(v) for k, v in value.items())
+    )
+
+
+def _strings_array(value):
+    return isinstance(value, np.ndarray) and value.ndim == 1 and value.dtype.kind in "UO"
+
+
+def _classes(value):
+    return (
+        isinstance(value, np.ndarray)
+        and value.ndim == 1
+        and (value.dtype.kind in "biuf" or _strings_array(value))
+    )
+
+
+def _seeds(value):
+    return isinstance(value, Seeds) and _count(value.entropy) and _count(value.n_calls)
+
+
+def _fitted_config(value):
+    return (
+        isinstance(value, FittedConfig)
+        and value.architecture in ARCHITECTURES
+        and _network_spec(value.spec)
+        and _modules(value.modules)
+        and value.loss in ("mse", "bce")
+        and isinstance(value.objective, tuple)
+        and all(
+            isinstance(term, tuple)
+            and len(term) == 2
+            and isinstance(term[0], str)
+            and _float(term[1])
+            for term in value.objective
+        )
+        and value.precision in PRECISIONS
+        and isinstance(value.compile, bool)
+    )
+
+
+def _network_spec(spec):
+    return (
+        isinstance(spec, NetworkSpec)
+        and _is_int(spec.n_features)
+        and spec.n_features > 0
+        and _is_int(spec.n_components)
+        and spec.n_components > 0
+        and _optional(_sizes(3))(spec.image_shape)
+        and _sizes()(spec.hidden_layer_sizes)
+        and _sizes()(spec.conv_channels)
+        and isinstance(spec.activation, str)
+    )
+
+
+def _modules(modules):
+    """The user's factories by role and their ``encoder__*`` / ``decoder__*`` arguments."""
+    return isinstance(modules, tuple) and all(
+        isinstance(item, tuple)
+        and len(item) == 2
+        and (
+            item[0] in ("encoder", "decoder")
+            and callable(item[1])
+            or isinstance(item[0], str)
+            and item[0].startswith(MODULE_PREFIXES)
+        )
+        for item in modules
+    )
+
+
+# -------------------------------------------------------------------- names
+
+
+def _tensor_references(data):
+    """The tensor names raw record JSON refers to, found before any tensor is made."""
+    found, stack = set(), [data]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            for key in ("__tensor__", "__ndarray__"):
+                if isinstance(item.get(key), str):
+                    found.add(item[key])
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return found
+
+
+def _named_in(value):
+    """Every :class:`Named` in a decoded value."""
+    if isinstance(value, Named):
+        yield value
+    elif isinstance(value, list | tuple):
+        for item in value:
+            yield from _named_in(item)
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from _named_in(item)
+    elif isinstance(value, functools.partial):
+        yield from _named_in([value.func, value.args, value.keywords])
+    elif dataclasses.is_dataclass(value) and not isinstance(value, type):
+        yield from _named_in([getattr(value, f.name) for f in dataclasses.fields(value)])
+
+
+def bind(value, resolve):
+    """``value`` with every :class:`Named` replaced by ``resolve(name)``."""
+    if isinstance(value, Named):
+        return resolve(value.name)
+    if isinstance(value, list):
+        return [bind(item, resolve) for item in value]
+    if isinstance(value, tuple):
+        return tuple(bind(item, resolve) for item in value)
+    if isinstance(value, dict):
+        return {key: bind(item, resolve) for key, item in value.items()}
+    if isinstance(value, functools.partial):
+        return functools.partial(
+            bind(value.func, resolve),
+            *bind(value.args, resolve),
+            **bind(value.keywords, resolve),
+        )
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        fields = {f.name: bind(getattr(value, f.name), resolve) for f in dataclasses.fields(value)}
+        return dataclasses.replace(value, **fields)
+    return value
