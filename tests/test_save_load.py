@@ -164,13 +164,15 @@ def test_a_pretrained_classifier_and_a_shared_estimator_round_trip(images, tmp_p
     assert isinstance(loaded.transformer.steps[0][1], AutoencoderTransformer)
 
 
-def test_a_model_fitted_on_a_gpu_loads_on_the_cpu(images, tmp_path, monkeypatch):
+@pytest.mark.parametrize("device", ["cuda:0", "mps", "xpu:1"])
+def test_a_model_fitted_on_a_gpu_loads_on_the_cpu(images, tmp_path, monkeypatch, device):
     X, _ = images
     model = ESTIMATORS["dense"]().fit(X)
-    model.device_ = "cuda:0"  # as a GPU fit leaves it; the weights are saved from wherever
+    model.device_ = device  # as a GPU fit leaves it; the weights are saved from wherever
     path = skae.save(model, tmp_path / "model.skae")
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
-    with pytest.warns(UserWarning, match="fitted on cuda:0, which is not available here"):
+    monkeypatch.setattr(torch.backends.mps, "is_available", lambda: False)
+    with pytest.warns(UserWarning, match=f"fitted on {device}, which is not available here"):
         loaded = skae.load(path)
     assert loaded.device_ == "cpu"
     model.device_ = "cpu"

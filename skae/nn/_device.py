@@ -19,11 +19,13 @@ def loadable_device(device):
     """The device a model fitted on ``device`` (a string) loads on here.
 
     Its own device where it exists, else the CPU, with a warning: a model
-    fitted on a GPU loads on a machine without one.
+    fitted on a GPU (CUDA, Apple's MPS, Intel's XPU) loads on a machine
+    without one.
     """
-    if not device.startswith("cuda"):
+    kind = torch.device(device).type
+    if kind == "cpu":
         return device
-    if not torch.cuda.is_available():
+    if not _available(kind):
         warnings.warn(
             f"This model was fitted on {device}, which is not available here; "
             "it is loaded on the CPU.",
@@ -32,10 +34,20 @@ def loadable_device(device):
         )
         return "cpu"
     index = torch.device(device).index
-    if index is not None and index >= torch.cuda.device_count():
+    if kind == "cuda" and index is not None and index >= torch.cuda.device_count():
         # Fitted on a Dask worker's second GPU, say, and loaded where there is one.
-        return "cuda"
+        return kind
     return device
+
+
+def _available(kind):
+    """Whether this machine has a device of ``kind`` ("cuda", "mps", "xpu", ...)."""
+    if kind == "cuda":
+        return torch.cuda.is_available()
+    if kind == "mps":
+        return torch.backends.mps.is_available()
+    backend = getattr(torch, kind, None)
+    return bool(backend is not None and backend.is_available())
 
 
 def resolve_device(device):
