@@ -23,6 +23,7 @@ import hashlib
 import json
 import os
 import secrets
+import stat
 from pathlib import Path
 
 import numpy as np
@@ -30,7 +31,12 @@ import numpy as np
 from skae._fitted import Seeds
 from skae._persistence import _tensors
 from skae._persistence._codec import decode, encode, string_budget
-from skae._persistence._container import parse_json, read_container, write_container
+from skae._persistence._container import (
+    JsonBudget,
+    parse_json,
+    read_container,
+    write_container,
+)
 from skae._persistence._errors import ModelFileError, refusals
 from skae.nn._training import History, LoopState
 
@@ -107,14 +113,16 @@ class Checkpoint:
             )
             if set(parts) != {STATE_PART, TENSORS_PART}:
                 raise ModelFileError(f"{self.path}: the checkpoint's parts are not a checkpoint's.")
-            state = parse_json(parts[STATE_PART], f"{self.path}: its state")
+            budget = JsonBudget()
+            state = parse_json(parts[STATE_PART], f"{self.path}: its state", budget)
             self._check_identity(state["identity"])
             tensor_bytes = parts[TENSORS_PART]
-            tensors = _tensors.loads(tensor_bytes, _tensors.header(tensor_bytes, str(self.path)))
-            budget = string_budget(len(parts[STATE_PART]))
+            entries = _tensors.header(tensor_bytes, str(self.path), budget)
+            tensors = _tensors.loads(tensor_bytes, entries)
+            strings = string_budget(len(parts[STATE_PART]))
             values = {
                 key: decode(
-                    state[key], tensors, _no_names, f"{self.path}: {key}", string_budget=budget
+                    state[key], tensors, _no_names, f"{self.path}: {key}", string_budget=strings
                 )
                 for key in _ENCODED
             }
@@ -233,12 +241,32 @@ def checkpoint_key():
     else:
         config = os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config"
         path = Path(config) / "skae" / "checkpoint.key"
-    if not path.exists():
+    if not os.path.lexists(path):
         _make_key(path)
+    _check_key_file(path)
     key = path.read_bytes().strip()
     if len(key) < 32:
         raise ValueError(f"The checkpoint key file {path} is malformed; delete it for a new one.")
     return key
+
+
+def _check_key_file(path):
+    """Refuse a key that someone else could have written or read: it would sign their files."""
+    status = os.lstat(path)
+    problem = None
+    if not stat.S_ISREG(status.st_mode):
+        problem = "is not a regular file (a link, say)"
+    elif hasattr(os, "getuid") and status.st_uid != os.getuid():
+        problem = "belongs to another user"
+    elif os.name == "posix" and status.st_mode & 0o077:
+        problem = f"has mode {stat.S_IMODE(status.st_mode):o}; others may read or write it"
+    if problem:
+        raise PermissionError(
+            13,
+            f"The checkpoint key file {path} {problem}. It signs your checkpoints, so it must "
+            "be a file of yours that only you can read (chmod 600), or deleted to make a new one",
+            str(path),
+        )
 
 
 def _make_key(path):

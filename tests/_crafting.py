@@ -1,7 +1,9 @@
 """Tools to craft model files from genuine ones, as an attacker would."""
 
 import hashlib
+import io
 import json
+import struct
 import zipfile
 
 
@@ -61,3 +63,43 @@ def set_pair(tagged_dict, name, value):
 
 def get_pair(tagged_dict, name):
     return next(value for key, value in tagged_dict["__dict__"] if key == name)
+
+
+def skops_entries(path):
+    """``(manifest, parts, entries)``: the file's parts and its skops part's entries."""
+    manifest, parts = parts_of(path)
+    with zipfile.ZipFile(io.BytesIO(parts["sklearn.skops"])) as archive:
+        entries = {name: archive.read(name) for name in archive.namelist()}
+    return manifest, parts, entries
+
+
+def write_skops(path, manifest, parts, entries):
+    """Write the file with its skops part made of ``entries``, checksums recomputed."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED) as archive:
+        for name, data in entries.items():
+            archive.writestr(name, data)
+    return write(path, manifest, {**parts, "sklearn.skops": buffer.getvalue()})
+
+
+def npy_announcing(shape, body=b""):
+    """A .npy array whose header announces ``shape`` of float64, followed by ``body``."""
+    header = repr({"descr": "<f8", "fortran_order": False, "shape": shape}).encode()
+    header += b" " * (63 - (len(header) + 10) % 64) + b"\n"
+    return b"\x93NUMPY\x01\x00" + struct.pack("<H", len(header)) + header + body
+
+
+def directory_bomb(n_entries):
+    """A zip of one entry whose zip64 directory lists it ``n_entries`` times."""
+    local = struct.pack("<4s2B4HL2L2H", b"PK\x03\x04", 20, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0) + b"a"
+    entry = struct.pack(
+        "<4s4B4HL2L5H2L", b"PK\x01\x02", 20, 0, 20, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0
+    )
+    directory = (entry + b"a") * n_entries
+    end64 = struct.pack(
+        "<4sQ2H2L4Q", b"PK\x06\x06", 44, 45, 45, 0, 0, n_entries, n_entries,
+        len(directory), len(local),
+    )  # fmt: skip
+    locator = struct.pack("<4sLQL", b"PK\x06\x07", 0, len(local) + len(directory), 1)
+    end = struct.pack("<4s4H2LH", b"PK\x05\x06", 0, 0, 0xFFFF, 0xFFFF, 2**32 - 1, 2**32 - 1, 0)
+    return local + directory + end64 + locator + end

@@ -252,6 +252,27 @@ def test_the_key_is_made_once_and_readable_by_the_user_alone(tmp_path, monkeypat
     assert [p.name for p in key_file.parent.iterdir()] == ["checkpoint.key"]
 
 
+@pytest.mark.skipif(os.name != "posix", reason="owners and modes of POSIX files")
+def test_a_key_file_others_could_write_or_read_is_refused(tmp_path, monkeypatch):
+    key_file = tmp_path / "checkpoint.key"
+    monkeypatch.setenv(_checkpoint.KEY_FILE_VARIABLE, str(key_file))
+    _checkpoint.checkpoint_key()
+    key_file.chmod(0o644)
+    with pytest.raises(PermissionError, match="has mode 644; others may read or write it"):
+        _checkpoint.checkpoint_key()
+    key_file.chmod(0o600)
+    link = tmp_path / "link.key"
+    link.symlink_to(key_file)
+    monkeypatch.setenv(_checkpoint.KEY_FILE_VARIABLE, str(link))
+    with pytest.raises(PermissionError, match="is not a regular file"):
+        _checkpoint.checkpoint_key()
+    if os.getuid() == 0:  # root can give the file away, as another user's planted key
+        os.chown(key_file, 4242, -1)
+        monkeypatch.setenv(_checkpoint.KEY_FILE_VARIABLE, str(key_file))
+        with pytest.raises(PermissionError, match="belongs to another user"):
+            _checkpoint.checkpoint_key()
+
+
 def _no_training(monkeypatch):
     def fail(*args, **kwargs):
         raise AssertionError("training started")

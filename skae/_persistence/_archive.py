@@ -15,22 +15,31 @@ passed in ``trusted=``; a file that names a part of skae that :func:`save`
 never writes is refused as crafted.
 """
 
+import contextlib
 import copy
 import dataclasses
+import io
 import json
+import math
 import re
 import secrets
 import types
 from pathlib import Path
 
 import numpy as np
+from sklearn.base import BaseEstimator
 
 from skae._augmenter import AugmentedClassifier, AutoencoderAugmenter
 from skae._base import BaseAutoencoder
 from skae._extras import import_extra
 from skae._persistence import _tensors
 from skae._persistence._codec import qualified_name, resolve_callable
-from skae._persistence._container import read_container, write_container, zip_entries
+from skae._persistence._container import (
+    JsonBudget,
+    read_container,
+    write_container,
+    zip_entries,
+)
 from skae._persistence._errors import ModelFileError, UntrustedTypeError, refusals
 from skae._persistence._estimators import build_estimator, estimator_record, read_record
 from skae._pretrained import PretrainedClassifier
@@ -243,18 +252,22 @@ def _review(path, sha256):
         path, FORMAT, FORMAT_VERSION, what="skae model file", sha256=sha256
     )
     root, n_estimators = _checked_root(manifest, parts, path)
+    budget = JsonBudget()
     records = [
         read_record(
             parts[f"estimators/{i}.json"],
             parts[f"estimators/{i}.safetensors"],
             f"{path}: estimators/{i}",
+            budget,
         )
         for i in range(n_estimators)
     ]
     if "sklearn" not in root:
         return _Reviewed(records)
     sklearn = bytes(parts[SKLEARN_PART])
-    return _Reviewed(records, sklearn, root["marker"], _skops_names(sklearn, path))
+    where = f"{path}: {SKLEARN_PART}"
+    check_skops_part(sklearn, where, budget)
+    return _Reviewed(records, sklearn, root["marker"], _skops_names(sklearn, where))
 
 
 def _checked_root(manifest, parts, path):
@@ -285,23 +298,72 @@ def _checked_root(manifest, parts, path):
     return root, n_estimators
 
 
-def _skops_names(data, path):
+def check_skops_part(data, where, budget):
+    """Refuse a skops part that could take more memory than its size, before skops reads it.
+
+    Its zip is checked as the container's (stored entries, no gaps, no
+    name twice); it may hold its JSON schema, within the file's JSON
+    budget, and ``.npy`` arrays whose headers must announce exactly the
+    bytes that follow them (numpy allocates what a header announces before
+    reading) and no Python objects.
+    """
+    for name, entry in zip_entries(data, where).items():
+        if name == "schema.json":
+            if len(entry) > budget.limits.max_json_bytes:
+                raise ModelFileError(f"{where}: its schema is larger than the JSON limit.")
+            budget.spend(entry, f"{where}: its schema")
+        elif name.endswith(".npy"):
+            _check_npy(entry, f"{where}: {name}")
+        else:
+            raise ModelFileError(
+                f"{where} holds {name!r}; skae reads skops parts of a JSON schema and .npy "
+                "arrays only (a sparse matrix, for one, is not read)."
+            )
+
+
+def _check_npy(entry, where):
+    stream = io.BytesIO(entry)
+    try:
+        version = np.lib.format.read_magic(stream)
+        read_header = {
+            (1, 0): np.lib.format.read_array_header_1_0,
+            (2, 0): np.lib.format.read_array_header_2_0,
+        }[version]
+        shape, _, dtype = read_header(stream)
+    except (ValueError, KeyError, SyntaxError, TypeError, EOFError) as exc:
+        raise ModelFileError(f"{where} is not a .npy array ({exc}).") from None
+    if dtype.hasobject or stream.tell() + math.prod(shape) * dtype.itemsize != len(entry):
+        raise ModelFileError(f"{where}: its header disagrees with its bytes.")
+
+
+def _skops_names(data, where):
     """The names skops needs trusted in its part, of which skae's may be composites only."""
-    zip_entries(data, f"{path}: {SKLEARN_PART}")
-    names = set(_require("skops.io").get_untrusted_types(data=data))
+    with _skops_imports(where):
+        names = set(_require("skops.io").get_untrusted_types(data=data))
     crafted = sorted(n for n in names if n.split(".")[0] == "skae" and n not in SKAE_COMPOSITES)
     if crafted:
         raise ModelFileError(
-            f"{path}: its scikit-learn part holds {crafted}, which skae always saves as "
-            "records: the file was crafted."
+            f"{where} holds {crafted}, which skae always saves as records: the file was crafted."
         )
     return frozenset(names)
 
 
+@contextlib.contextmanager
+def _skops_imports(where):
+    """skops reports a loader whose library is missing with an ImportError: the file chose it."""
+    try:
+        yield
+    except ImportError as exc:
+        raise ModelFileError(f"{where} needs what is not installed here: {exc}") from None
+
+
 def _sklearn_object(reviewed, estimators, trusted, path):
     accepted = reviewed.skops_names & (trusted | SKAE_COMPOSITES)
-    obj = _require("skops.io").loads(reviewed.sklearn, trusted=sorted(accepted))
+    skops_io = _require("skops.io")
+    with _skops_imports(f"{path}: {SKLEARN_PART}"):
+        obj = skops_io.loads(reviewed.sklearn, trusted=sorted(accepted))
     _check_composites(obj, path)
+    _check_no_paths(obj, path)
     markers = {f"{reviewed.marker}{i}": est for i, est in enumerate(estimators)}
     return _replaced(obj, markers, {})
 
@@ -318,6 +380,45 @@ def _check_composites(obj, path):
                     f"{path}: a {type(item).__name__} with attributes that shadow its own "
                     f"methods or attributes: {shadowing[:5]}; the file was crafted."
                 )
+
+
+#: Parameters that name a path of the fitting machine, which a fit writes to or reads from.
+PATH_PARAMS = ("memory", "checkpoint")
+_GRIDS = ("param_grid", "param_distributions")
+
+
+def _path_params(item):
+    """The parameters of ``item`` (any object) that name a path, with their values.
+
+    ``memory`` (a Pipeline's cache, which a fit reads back with pickle) and
+    ``checkpoint``, set or searched over in a grid.
+    """
+    if not isinstance(item, BaseEstimator) or isinstance(item, BaseAutoencoder):
+        return {}
+    params = item.get_params(deep=False)
+    found = {name: params[name] for name in PATH_PARAMS if params.get(name) is not None}
+    for grid_name in _GRIDS:
+        grids = params.get(grid_name)
+        for grid in grids if isinstance(grids, list) else [grids]:
+            if isinstance(grid, dict):
+                found |= {
+                    f"{grid_name}[{key!r}]": values
+                    for key, values in grid.items()
+                    if isinstance(key, str) and key.rpartition("__")[2] in PATH_PARAMS
+                }
+    return found
+
+
+def _check_no_paths(obj, path):
+    """Refuse scikit-learn objects that would write or read where the file says when fitted."""
+    for item in _graph(obj):
+        found = _path_params(item)
+        if found:
+            raise ModelFileError(
+                f"{path}: a {type(item).__name__} with {sorted(found)}: fitting it would write "
+                "and read (a Pipeline's cache with pickle) files where the file says; skae "
+                "never saves such paths."
+            )
 
 
 def _trusted(trusted):
@@ -375,6 +476,8 @@ def _skae_estimators(obj):
 def _with_markers(obj, estimators, marker):
     """A deep copy of ``obj`` with each skae estimator replaced by its marker string.
 
+    The copy's paths of this machine (a ``Pipeline``'s ``memory``) are None.
+
     ``copy.deepcopy`` returns the memo's entry for an object it has already
     seen: the markers. Masked arrays copy their elements without the memo,
     so each one holding objects is copied here first, into the memo.
@@ -388,6 +491,16 @@ def _with_markers(obj, estimators, marker):
                 data[index] = copy.deepcopy(data[index], memo)
             memo[id(item)] = copied
     copied = copy.deepcopy(obj, memo)
+    for item in _graph(copied):
+        found = _path_params(item)
+        if any(name.startswith(_GRIDS) for name in found):
+            raise TypeError(
+                f"A {type(item).__name__} searches over {sorted(found)}, paths of this machine "
+                "that a loaded search would write to when refitted; search without them to "
+                "save it."
+            )
+        if found:
+            item.set_params(**{name: None for name in found})
     left = [type(item).__name__ for item in _graph(copied) if isinstance(item, BaseAutoencoder)]
     if left:
         raise TypeError(

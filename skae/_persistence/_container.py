@@ -31,7 +31,6 @@ MANIFEST = "skae.json"
 SIGNATURE = "skae.sig"
 _LOCAL_HEADER = struct.Struct("<4s2B4HL2L2H")
 _END_RECORD_SIZE = 22
-_ZIP64_END_SIZE = 56 + 20  # the zip64 end record and its locator, written past 4 GiB
 
 
 @dataclasses.dataclass(frozen=True)
@@ -50,13 +49,21 @@ class Limits:
         Another JSON part's size (a record's, a checkpoint's state, a header).
     max_json_depth : int
         How deeply JSON values nest.
+    max_json_values : int
+        JSON values (numbers, strings, lists, ...) in all of a file's JSON,
+        counted from its bytes before it is parsed: each costs Python up to
+        about 70 bytes, whatever the few bytes that wrote it.
+    max_name_bytes : int
+        An entry's name.
     """
 
     max_file_bytes: int = 16 * 2**30
     max_parts: int = 10_000
-    max_manifest_bytes: int = 4 * 2**20
-    max_json_bytes: int = 64 * 2**20
+    max_manifest_bytes: int = 2**20
+    max_json_bytes: int = 16 * 2**20
     max_json_depth: int = 64
+    max_json_values: int = 2**21
+    max_name_bytes: int = 256
 
 
 LIMITS = Limits()
@@ -184,17 +191,17 @@ def read_container(path, file_format, version, *, what, key=None, sha256=None, l
     if MANIFEST not in entries:
         raise ModelFileError(f"{path} is not a {what}: it has no manifest.")
     manifest_bytes = entries.pop(MANIFEST)
+    if key is not None:
+        _check_signature(entries.pop(SIGNATURE, None), key, manifest_bytes, path, what)
     if len(manifest_bytes) > limits.max_manifest_bytes:
         raise ModelFileError(
             f"{path}: its manifest holds {len(manifest_bytes)} bytes, more than the "
             f"{limits.max_manifest_bytes} allowed."
         )
-    manifest = parse_json(manifest_bytes, f"{path}: its manifest", limits)
+    manifest = parse_json(manifest_bytes, f"{path}: its manifest", JsonBudget(limits))
     if not isinstance(manifest, dict) or manifest.get("format") != file_format:
         raise ModelFileError(f"{path} is not a {what} (no {file_format} manifest).")
     _check_version(manifest.get("format_version"), version, path)
-    if key is not None:
-        _check_signature(entries.pop(SIGNATURE, None), key, manifest_bytes, path, what)
     listed = manifest.get("parts")
     if not isinstance(listed, dict) or not all(isinstance(d, str) for d in listed.values()):
         raise ModelFileError(f"{path}: its manifest's list of parts is malformed.")
@@ -211,6 +218,8 @@ def read_container(path, file_format, version, *, what, key=None, sha256=None, l
 
 
 def _read_file(path, limits):
+    if os.path.exists(path) and not os.path.isfile(path):
+        raise ModelFileError(f"{path} is not a regular file.")  # a FIFO would block open()
     with open(path, "rb") as file:
         size = os.fstat(file.fileno()).st_size
         if size > limits.max_file_bytes:
@@ -260,6 +269,7 @@ def zip_entries(data, where, what="zip file", limits=LIMITS):
     each entry right.
     """
     view = memoryview(data)
+    count, directory_size, directory_end = _end_record(view, where, what, limits)
     try:
         # BytesIO shares the memory of bytes instead of copying them.
         archive = zipfile.ZipFile(io.BytesIO(bytes(data) if not isinstance(data, bytes) else data))
@@ -271,11 +281,11 @@ def zip_entries(data, where, what="zip file", limits=LIMITS):
             f"{where} holds {len(infos)} entries, more than the {limits.max_parts} allowed."
         )
     names = [info.filename for info in infos]
+    if any(len(info.orig_filename.encode()) > limits.max_name_bytes for info in infos):
+        raise ModelFileError(f"{where} holds an entry whose name is too long.")
     if len(set(names)) != len(names):
         twice = sorted({name for name in names if names.count(name) > 1})
         raise ModelFileError(f"{where} holds entries of the same name twice: {twice}.")
-    if archive.comment:
-        raise ModelFileError(f"{where} has a zip comment, which skae never writes.")
     entries, offset = {}, 0
     for info in sorted(infos, key=lambda info: info.header_offset):
         start, end = _entry_bounds(view, info, offset, where)
@@ -283,8 +293,47 @@ def zip_entries(data, where, what="zip file", limits=LIMITS):
         if zlib.crc32(entry) != info.CRC:
             raise ModelFileError(f"{where}: part {info.filename!r} is corrupted (its CRC differs).")
         entries[info.filename], offset = entry, end
-    _check_directory_end(view, archive.start_dir, offset, where)
+    if archive.start_dir != offset:
+        raise ModelFileError(f"{where} holds data between its entries and its directory.")
+    if len(infos) != count or offset + directory_size != directory_end:
+        raise ModelFileError(f"{where} holds data after its directory.")
     return entries
+
+
+def _end_record(view, where, what, limits):
+    """``(count, directory_size, directory_end)`` from the zip's end records, all checked.
+
+    Read before :mod:`zipfile` parses the directory, which makes an object
+    per entry whatever their number: a zip announcing more entries, or a
+    larger directory, than the limits allow is refused first.
+    ``directory_end`` is where the directory must end: at the end record,
+    or at the zip64 end record that files past 4 GiB have before it.
+    """
+    tail = len(view) - _END_RECORD_SIZE
+    if tail < 0 or bytes(view[tail : tail + 4]) != b"PK\x05\x06":
+        raise ModelFileError(
+            f"{where} is not a {what}, or it is truncated (its end record is not at its end: "
+            "the file is cut, or has data or a comment after it)."
+        )
+    count, directory_size = struct.unpack("<HL", view[tail + 10 : tail + 16])
+    directory_end = tail
+    if count == 0xFFFF or directory_size == 0xFFFFFFFF:  # zip64: the sizes are elsewhere
+        locator = tail - 20
+        if locator < 0 or bytes(view[locator : locator + 4]) != b"PK\x06\x07":
+            raise ModelFileError(f"{where}: its zip64 end record is missing.")
+        (directory_end,) = struct.unpack("<Q", view[locator + 8 : locator + 16])
+        if directory_end + 56 != locator or bytes(view[directory_end : directory_end + 4]) != (
+            b"PK\x06\x06"
+        ):
+            raise ModelFileError(f"{where}: its zip64 end record is malformed.")
+        count, directory_size = struct.unpack("<QQ", view[directory_end + 32 : directory_end + 48])
+    per_entry = 46 + limits.max_name_bytes + 64  # fixed header, name, zip64 extra
+    if count > limits.max_parts or directory_size > limits.max_parts * per_entry:
+        raise ModelFileError(
+            f"{where} announces {count} entries in a directory of {directory_size} bytes, "
+            f"more than the {limits.max_parts} entries allowed."
+        )
+    return count, directory_size, directory_end
 
 
 def _entry_bounds(view, info, offset, where):
@@ -317,25 +366,37 @@ def _entry_bounds(view, info, offset, where):
     return start, end
 
 
-def _check_directory_end(view, start_dir, entries_end, where):
-    if start_dir != entries_end:
-        raise ModelFileError(f"{where} holds data between its entries and its directory.")
-    tail = len(view) - _END_RECORD_SIZE
-    if bytes(view[tail : tail + 4]) != b"PK\x05\x06":
-        raise ModelFileError(f"{where} holds data after its directory.")
-    (directory_size,) = struct.unpack("<L", view[tail + 12 : tail + 16])
-    directory_end = start_dir + directory_size
-    if directory_end not in (tail, tail - _ZIP64_END_SIZE):
-        raise ModelFileError(f"{where} holds data after its directory.")
+class JsonBudget:
+    """The JSON values a file may still parse (:attr:`Limits.max_json_values`)."""
+
+    def __init__(self, limits=LIMITS):
+        self.limits = limits
+        self.values = limits.max_json_values
+
+    def spend(self, data, where):
+        """Count ``data``'s values from its bytes, before any is made, and refuse too many.
+
+        Every value but the first follows a comma or a colon, or opens a
+        list or an object: counting those bytes bounds the values from
+        above, wherever they stand (in strings too).
+        """
+        self.values -= 1 + sum(bytes(data).count(mark) for mark in (b",", b":", b"[", b"{"))
+        if self.values < 0:
+            raise ModelFileError(
+                f"{where}: its JSON holds more values than the {self.limits.max_json_values} "
+                "a file may."
+            )
 
 
-def parse_json(data, where, limits=LIMITS):
-    """JSON ``data`` (bytes), within the size and depth limits, with no key twice."""
+def parse_json(data, where, budget):
+    """JSON ``data`` (bytes) within the limits of ``budget``, with no key twice."""
+    limits = budget.limits
     if len(data) > limits.max_json_bytes:
         raise ModelFileError(
             f"{where} holds {len(data)} bytes of JSON, more than the {limits.max_json_bytes} "
             "allowed."
         )
+    budget.spend(data, where)
     try:
         value = json.loads(bytes(data), object_pairs_hook=_unique_keys)
     except RecursionError:

@@ -17,6 +17,7 @@ then makes the estimator, with those names resolved.
 
 import dataclasses
 import functools
+import math
 import re
 from numbers import Integral, Real
 
@@ -46,6 +47,8 @@ _TORCH_ATTRIBUTES = ("module_", "optimizer_")
 _WEIGHTS = "module_."
 _DEVICE = re.compile(r"(cpu|cuda|mps|xpu)(:[0-9]{1,4})?")
 _ADAM_STATE = {"step", "exp_avg", "exp_avg_sq", "max_exp_avg_sq"}
+#: Values one row may make in any layer, per input feature (VGG16 on 224x224 RGB makes 21).
+_ACTIVATIONS_PER_FEATURE = 256
 
 
 @dataclasses.dataclass
@@ -89,8 +92,10 @@ def estimator_record(estimator):
 # ------------------------------------------------------------------ reading
 
 
-def read_record(record_bytes, tensor_bytes, where):
+def read_record(record_bytes, tensor_bytes, where, budget):
     """The checked :class:`Record` of an estimator's two parts, importing nothing.
+
+    ``budget`` is the file's :class:`~skae._persistence._container.JsonBudget`.
 
     Raises
     ------
@@ -99,7 +104,7 @@ def read_record(record_bytes, tensor_bytes, where):
         a parameter or a fitted attribute the estimator does not have, a
         value of the wrong kind, a tensor nothing uses, ...
     """
-    record = parse_json(record_bytes, where)
+    record = parse_json(record_bytes, where, budget)
     if not isinstance(record, dict) or record.get("type") not in ESTIMATOR_TYPES:
         kind = record.get("type") if isinstance(record, dict) else None
         raise ModelFileError(
@@ -110,15 +115,15 @@ def read_record(record_bytes, tensor_bytes, where):
     if set(record) != {"type", "params", *(("fitted", "optimizer") if fitted else ())}:
         raise ModelFileError(f"{where}: the record's fields are not an estimator's.")
     cls = ESTIMATOR_TYPES[record["type"]]
-    entries = _tensors.header(tensor_bytes, f"{where} (tensors)")
+    entries = _tensors.header(tensor_bytes, f"{where} (tensors)", budget)
     weights = {name for name in entries if fitted and name.startswith(_WEIGHTS)}
     unused = sorted(set(entries) - weights - _tensor_references(record))
     if unused:
         raise ModelFileError(f"{where}: tensors that nothing uses: {unused[:5]}.")
     tensors = _tensors.loads(tensor_bytes, entries)
-    budget = string_budget(len(record_bytes))
+    strings = string_budget(len(record_bytes))
     values = {
-        field: decode(record[field], tensors, review, f"{where}: {field}", string_budget=budget)
+        field: decode(record[field], tensors, review, f"{where}: {field}", string_budget=strings)
         for field in ("params", "fitted", "optimizer")
         if field in record
     }
@@ -185,7 +190,8 @@ def _rebuilt_network(estimator, weights, where):
     """The network the fitted configuration describes, with ``weights`` loaded into it.
 
     The network is first built on torch's ``meta`` device, which allocates
-    nothing, so that sizes in the file that disagree with its weights are
+    nothing: sizes in the file that disagree with its weights (names,
+    shapes, dtypes), or that would make one row's activations huge, are
     refused before any memory is taken for them.
     """
     floating = [w.dtype for w in weights.values() if w.is_floating_point()]
@@ -199,24 +205,52 @@ def _rebuilt_network(estimator, weights, where):
         seed=0,
         dtype=floating[0] if floating else torch.float32,
     )
-    found = {name: tuple(w.shape) for name, w in weights.items()}
+    found = {name: (tuple(w.shape), w.dtype) for name, w in weights.items()}
     try:
         with torch.device("meta"):
             meta = build(device="meta")
-        expected = {name: tuple(w.shape) for name, w in meta.state_dict().items()}
+            expected = {name: (tuple(w.shape), w.dtype) for name, w in meta.state_dict().items()}
+            largest = _largest_activation(meta, estimator._config.spec)
     except Exception:
         if not estimator._config.modules:
             raise
-        expected = found  # the user's trusted code does not build on "meta": load_state_dict checks
+        # The user's trusted code that does not build on "meta": load_state_dict checks.
+        expected, largest = found, 0
     if expected != found:
-        differ = sorted(set(expected.items()) ^ set(found.items()))[:4]
+        differ = sorted(set(expected.items()) ^ set(found.items()), key=str)[:4]
         raise ModelFileError(
             f"{where}: its weights do not fit the network its configuration describes "
             f"(architecture {estimator._config.architecture!r}; differing: {differ})."
         )
+    spec = estimator._config.spec
+    if largest > _ACTIVATIONS_PER_FEATURE * spec.n_features + 2**20:
+        raise ModelFileError(
+            f"{where}: its network computes {largest} values for one row of "
+            f"{spec.n_features} features: its sizes were crafted."
+        )
     network = build(device="cpu")
     network.load_state_dict(weights, strict=True)
     return network
+
+
+def _largest_activation(network, spec):
+    """The most values any module of ``network`` (on ``meta``) outputs for one row."""
+    sizes = [0]
+
+    def record(module, inputs, output):
+        outputs = output if isinstance(output, tuple | list) else (output,)
+        sizes.append(sum(t.numel() for t in outputs if isinstance(t, torch.Tensor)))
+
+    autoencoder = getattr(network, "autoencoder", network)
+    handles = [m.register_forward_hook(record) for m in autoencoder.modules()]
+    try:
+        with torch.no_grad():
+            autoencoder.encoder(torch.empty(1, spec.n_features))
+            autoencoder.decoder(torch.empty(1, spec.n_components))
+    finally:
+        for handle in handles:
+            handle.remove()
+    return max(sizes)
 
 
 def _check_optimizer_state(state, optimizer, where):
@@ -242,14 +276,18 @@ def _check_optimizer_state(state, optimizer, where):
             and isinstance(moments, dict)
             and set(moments) <= _ADAM_STATE
             and all(isinstance(t, torch.Tensor) for t in moments.values())
-            and all(
-                t.shape == (() if key == "step" else parameters[index].shape)
-                for key, t in moments.items()
-            )
+            and all(_fits(key, t, parameters[index]) for key, t in moments.items())
             for index, moments in state["state"].items()
         )
     ):
         raise ModelFileError(f"{where}: its optimizer state does not fit its network.")
+
+
+def _fits(key, tensor, parameter):
+    """Whether Adam's ``key`` state ``tensor`` fits ``parameter``: a float step, else its twin."""
+    if key == "step":
+        return tensor.shape == () and tensor.dtype in (torch.float32, torch.float64)
+    return tensor.shape == parameter.shape and tensor.dtype == parameter.dtype
 
 
 # ------------------------------------------------------------------- schema
@@ -388,6 +426,7 @@ def _network_spec(spec):
         and _is_int(spec.n_components)
         and spec.n_components > 0
         and _optional(_sizes(3))(spec.image_shape)
+        and (spec.image_shape is None or math.prod(spec.image_shape) == spec.n_features)
         and _sizes()(spec.hidden_layer_sizes)
         and _sizes()(spec.conv_channels)
         and isinstance(spec.activation, str)

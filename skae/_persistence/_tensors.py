@@ -15,7 +15,7 @@ import struct
 import torch
 
 from skae._extras import import_extra
-from skae._persistence._container import LIMITS, parse_json
+from skae._persistence._container import parse_json
 from skae._persistence._errors import ModelFileError
 
 #: The dtypes a part may hold, by safetensors' name.
@@ -40,17 +40,18 @@ def dumps(tensors):
     return import_extra("safetensors.torch", "persistence", "Saving skae models").save(tensors)
 
 
-def header(data, where, limits=LIMITS):
+def header(data, where, budget):
     """The checked header of the part ``data``: ``{name: (dtype, shape, start, end)}``.
 
-    ``start`` and ``end`` are offsets into ``data``.
+    ``start`` and ``end`` are offsets into ``data``; ``budget`` is the file's
+    :class:`~skae._persistence._container.JsonBudget`.
     """
     if len(data) < 8:
         raise ModelFileError(f"{where} is truncated.")
     (size,) = struct.unpack("<Q", data[:8])
     if size > len(data) - 8:
         raise ModelFileError(f"{where}: its header is larger than the part.")
-    fields = parse_json(data[8 : 8 + size], f"{where}: its header", limits)
+    fields = parse_json(data[8 : 8 + size], f"{where}: its header", budget)
     if not isinstance(fields, dict):
         raise ModelFileError(f"{where}: its header is malformed.")
     metadata = fields.pop(_METADATA, {})
