@@ -25,7 +25,7 @@ from ._crafting import parts_of, write
 pytest.importorskip("safetensors")
 
 FUZZ = settings(
-    max_examples=int(os.environ.get("SKAE_FUZZ_EXAMPLES", 60)),
+    max_examples=int(os.environ.get("SKAE_FUZZ_EXAMPLES", 40)),
     deadline=None,
     derandomize="SKAE_FUZZ_EXAMPLES" not in os.environ,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
