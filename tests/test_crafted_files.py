@@ -625,6 +625,19 @@ def test_paths_of_the_fitting_machine_are_saved_as_none(data, fitted, tmp_path):
     assert not (tmp_path / "search.skae").exists()
 
 
+def test_what_load_would_refuse_is_not_saved(data, fitted, tmp_path):
+    """A sparse matrix in a scikit-learn step: skops writes it as .npz, which skae never reads."""
+    from scipy.sparse import csr_matrix
+    from sklearn.preprocessing import FunctionTransformer
+
+    X, y = data
+    step = FunctionTransformer().fit(X)
+    step.table_ = csr_matrix(np.eye(3))
+    with pytest.raises(TypeError, match="load would refuse it: .*npz"):
+        skae.save(make_pipeline(step, fitted["transformer"]), tmp_path / "pipe.skae")
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_trusted_must_be_a_list_of_names(genuine):
     with pytest.raises(TypeError, match="trusted must be a list"):
         skae.load(genuine, trusted="tests._helpers.VGGStyleEncoder")

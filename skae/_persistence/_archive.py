@@ -36,6 +36,7 @@ from skae._persistence import _tensors
 from skae._persistence._codec import qualified_name, resolve_callable
 from skae._persistence._container import (
     JsonBudget,
+    parse_json,
     read_container,
     write_container,
     zip_entries,
@@ -123,6 +124,7 @@ def save(obj, path):
         record, tensors = estimator_record(estimator)
         parts[f"estimators/{i}.json"] = json.dumps(record).encode()
         parts[f"estimators/{i}.safetensors"] = _tensors.dumps(tensors)
+    _check_loadable(parts)
     manifest = {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
@@ -131,6 +133,20 @@ def save(obj, path):
     }
     write_container(path, manifest, parts)
     return Path(path)
+
+
+def _check_loadable(parts):
+    """Refuse to write what :func:`load` would refuse: JSON past the limits, a skops part
+    holding what skae does not read (a sparse matrix)."""
+    budget = JsonBudget()
+    try:
+        for name, data in parts.items():
+            if name.endswith(".json"):
+                parse_json(data, name, budget)
+        if SKLEARN_PART in parts:
+            check_skops_part(parts[SKLEARN_PART], "its scikit-learn part", budget)
+    except ModelFileError as exc:
+        raise TypeError(f"Cannot save this object: load would refuse it: {exc}") from None
 
 
 def load(path, *, trusted=None, sha256=None):
