@@ -60,6 +60,9 @@ from skae.nn._progress import EpochLogger
 from skae.nn._serialization import dumps, loads
 from skae.nn._training import LEARNING_RATE_SCHEDULES, History
 
+#: How far outside [0, 1] rows that are only encoded or classified may lie, for ``"bce"``.
+RANGE_MARGIN = 1.0
+
 
 class BaseAutoencoder(NetworkParamsMixin, BaseEstimator):
     """Base class of skae's estimators; not for direct use."""
@@ -376,14 +379,23 @@ class BaseAutoencoder(NetworkParamsMixin, BaseEstimator):
         """The weights of the scoring objective, as ``((name, value), ...)``; none by default."""
         return ()
 
-    def _check_input_range(self, X, loss):
+    def _check_input_range(self, X, loss, margin=0.0):
+        """Refuse X outside [0, 1] (widened by ``margin`` on each side) for ``loss="bce"``."""
         low_high = value_range(X) if loss == "bce" else None
-        if low_high is not None and (low_high[0] < 0 or low_high[1] > 1):
+        if low_high is None or (low_high[0] >= -margin and low_high[1] <= 1 + margin):
+            return
+        low, high = low_high
+        if margin:
             raise ValueError(
-                "loss='bce' needs X scaled to [0, 1], but X has values in "
-                f"[{low_high[0]:g}, {low_high[1]:g}]. Scale it (e.g. MinMaxScaler) or use "
-                "loss='mse'."
+                f"This model was fitted with loss='bce' on X in [0, 1], but X has values in "
+                f"[{low:g}, {high:g}], beyond [{-margin:g}, {1 + margin:g}]: it is not scaled "
+                "as the training data were. Scale it with the scaler fitted on them "
+                "(MinMaxScaler(clip=True) keeps new rows in [0, 1])."
             )
+        raise ValueError(
+            f"loss='bce' needs X scaled to [0, 1], but X has values in [{low:g}, {high:g}]. "
+            "Scale it (e.g. MinMaxScaler) or use loss='mse'."
+        )
 
     @staticmethod
     def _weight_decay(kind, alpha, batch_size, n_features):
@@ -530,8 +542,12 @@ class BaseAutoencoder(NetworkParamsMixin, BaseEstimator):
         self._n_features_out = config.spec.n_components
         self.loss_curve_ = self.loss_curve_ + main.loss_curve
         self.n_iter_ += len(main.loss_curve)
-        self.validation_scores_ = main.validation_scores
-        self.best_validation_score_ = main.best_validation_score
+        if main.validation_scores is None:
+            self.validation_scores_ = self.best_validation_score_ = None
+        else:  # continued training appends, as to loss_curve_ (and as MLPClassifier does)
+            before = None if first_pass else getattr(self, "validation_scores_", None)
+            self.validation_scores_ = (before or []) + main.validation_scores
+            self.best_validation_score_ = max(self.validation_scores_)
         has_best = main.validation_scores is None and self.loss_curve_
         self.best_loss_ = min(self.loss_curve_) if has_best else None
 
@@ -558,17 +574,18 @@ class BaseAutoencoder(NetworkParamsMixin, BaseEstimator):
             )
 
     def _validated(self, X, *, scored=False):
-        """X checked for ``transform``-like methods: fitted, and its columns.
+        """X checked for ``transform``-like methods: fitted, its columns, and its range.
 
-        ``scored`` rows are compared with their reconstruction by the fitted
-        loss, so they must also lie in its range ([0, 1] for ``"bce"``). Rows
-        that are only encoded or classified need not: test rows of a
-        ``MinMaxScaler`` fitted on the training rows fall a little outside.
+        For ``loss="bce"``, ``scored`` rows are compared with their
+        reconstruction by that loss, so they must lie in [0, 1]. Rows that are
+        only encoded or classified may stray by up to the whole training range
+        on either side (``RANGE_MARGIN``): test rows of a ``MinMaxScaler``
+        fitted on the training rows fall a little outside, unscaled rows (pixels
+        in [0, 255]) far outside.
         """
         check_is_fitted(self)
         X = validate_X(self, X, reset=False)
-        if scored:
-            self._check_input_range(X, self._config.loss)
+        self._check_input_range(X, self._config.loss, margin=0.0 if scored else RANGE_MARGIN)
         return X
 
     # ------------------------------------------------------------- inference

@@ -432,8 +432,11 @@ class AutoencoderClassifier(
         call needs every class in ``classes``, since a chunk of data may hold
         only some; it builds the network and pretrains it on X
         (``pretrain_iter`` epochs, none with ``pretrain_iter=0``). Every call
-        then fine-tunes for one epoch. ``early_stopping`` and ``max_iter`` do
-        not apply, and the network's structure cannot change between calls.
+        then fine-tunes for one epoch on its labeled rows; a chunk without a
+        labeled row fine-tunes nothing (the first call still pretrains on
+        it), so that mostly unlabeled data can stream in pieces.
+        ``early_stopping`` and ``max_iter`` do not apply, and the network's
+        structure cannot change between calls.
         This is what successive halving over epochs calls (see the
         :ref:`scaling-out guide <scaling_out>`).
 

@@ -9,6 +9,7 @@ from sklearn.utils.validation import check_consistent_length, column_or_1d, vali
 from skae._defaults import auto_labeled_batch, trains_on_unlabeled
 from skae._fitted import Phase
 from skae._out_of_core import OutOfCoreData, check_out_of_core, is_out_of_core
+from skae._semi_supervised import label_array
 from skae.metrics import is_labeled
 from skae.nn import (
     AutoencoderObjective,
@@ -52,6 +53,7 @@ class FineTuningMixin:
             check_consistent_length(X, y)
         else:
             X, y = validate_data(self, X, y, dtype=[np.float64, np.float32], reset=reset)
+        y = label_array(y)
         labeled = is_labeled(y)
         check_classification_targets(y[labeled])
         if classes is None:
@@ -112,6 +114,8 @@ class FineTuningMixin:
 
     def _fine_tuning_phase(self, X, targets, config, context):
         params = context.params
+        if not targets["labeled"].any():  # a partial_fit chunk of unlabeled rows only
+            return Phase("fine-tuning", 0, None, None, 0.0, batch_size=1, rows_per_step=1)
         X_labeled, y_labeled = X[targets["labeled"]], targets["y_index"]
         validation_batches = None
         if params.early_stopping and not context.incremental:
@@ -150,6 +154,7 @@ class FineTuningMixin:
                 generator=generator,
                 device=context.device,
                 min_batch_size=context.min_batch_size,
+                shuffle=self.shuffle,
             ),
             weight_decay=self._weight_decay("classification", params.alpha, batch_size, X.shape[1]),
             batch_size=min(batch_size, n_unlabeled or batch_size),
@@ -169,7 +174,7 @@ class FineTuningMixin:
                 rows,
                 batch_size,
                 window_batches=self.shuffle_window,
-                shuffle=True,
+                shuffle=self.shuffle,
                 generator=generator,
                 dtype=context.dtype,
                 device=context.device,

@@ -116,6 +116,12 @@ def check_out_of_core(estimator, X, *, reset):
     :func:`~skae.nn._chunked.release_pages`) once read.
     """
     name = type(estimator).__name__
+    if any(isinstance(side, float) and math.isnan(side) for side in X.shape):
+        raise ValueError(
+            f"X has sizes that are not known yet (shape {X.shape}): a dask array whose chunk "
+            "sizes are unknown, after boolean indexing say. Call X.compute_chunk_sizes() "
+            "first."
+        )
     shape = tuple(int(side) for side in X.shape)
     dtype = np.dtype(X.dtype)
     if len(shape) != 2:

@@ -4,7 +4,12 @@ from sklearn.base import BaseEstimator, MetaEstimatorMixin, _fit_context, clone
 from sklearn.utils._param_validation import HasMethods
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from skae._semi_supervised import LabeledScoreMixin, check_labeled, classifier_methods
+from skae._semi_supervised import (
+    LabeledScoreMixin,
+    check_labeled,
+    classifier_methods,
+    label_array,
+)
 
 
 class PretrainedClassifier(MetaEstimatorMixin, LabeledScoreMixin, BaseEstimator):
@@ -107,6 +112,7 @@ class PretrainedClassifier(MetaEstimatorMixin, LabeledScoreMixin, BaseEstimator)
             The fitted classifier.
         """
         X, y = validate_data(self, X, y, ensure_all_finite=False)
+        y = label_array(y)
         labeled = check_labeled(y, self)
         transformer = clone(self.transformer).fit(X, None)  # unsupervised: no labels
         classifier = clone(self.classifier).fit(transformer.transform(X[labeled]), y[labeled])

@@ -5,10 +5,28 @@ row is labeled, the ``score`` over labeled rows, and the prediction methods of
 a meta-estimator that passes rows on to its fitted ``classifier_``.
 """
 
+from numbers import Integral
+
+import numpy as np
 from sklearn.base import ClassifierMixin
 from sklearn.utils.metaestimators import available_if
 
 from skae.metrics import is_labeled, labeled_accuracy_score
+
+
+def label_array(y):
+    """``y`` as an array; an object array of integers as int64.
+
+    scikit-learn calls integers in an object array (a pandas column of
+    mixed types, labels read one by one) an "unknown" target and refuses
+    them; they are classes like any other.
+    """
+    y = np.asarray(y)
+    if y.dtype == object and all(
+        isinstance(v, Integral) and not isinstance(v, bool) for v in y.ravel()
+    ):
+        return y.astype(np.int64)
+    return y
 
 
 def check_labeled(y, estimator):

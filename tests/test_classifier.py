@@ -11,6 +11,7 @@ from sklearn.datasets import load_digits
 from sklearn.exceptions import NotFittedError
 
 import skae.nn._losses as losses
+import skae.nn._training as training
 from skae import AutoencoderClassifier
 
 UNLABELED = -1
@@ -330,6 +331,43 @@ def test_partial_fit_uses_unlabeled_rows_and_string_classes(digits):
     clf.partial_fit(X, y_semi, classes=list("abcdefghij"))
     assert_array_equal(clf.classes_, np.array(list("abcdefghij"), dtype=object))
     assert clf.n_iter_ == 1 and clf.pretrain_loss_curve_ == []
+
+
+def test_partial_fit_on_chunks_without_a_labeled_row(digits):
+    """Streaming mostly unlabeled data: a chunk may hold no label at all (was ZeroDivisionError)."""
+    X, y = digits
+    unlabeled = np.full(300, -1)
+    clf = _clf(pretrain_iter=1).partial_fit(X[:300], unlabeled, classes=range(10))
+    assert clf.n_iter_ == 0 and len(clf.pretrain_loss_curve_) == 1  # pretrained, no fine-tuning
+    clf.partial_fit(X[300:600], y[300:600])
+    before = clf.predict_proba(X[:50])
+    clf.partial_fit(X[600:900], unlabeled)
+    assert clf.n_iter_ == 1 and len(clf.loss_curve_) == 1
+    assert_array_equal(clf.predict_proba(X[:50]), before)  # nothing to fine-tune on
+
+
+def test_integer_labels_in_an_object_array_are_classes(digits):
+    """scikit-learn calls them an "unknown" target; a pandas column of mixed types holds them."""
+    X, y = digits
+    clf = _clf(max_iter=2).fit(X[:300], y[:300].astype(object))
+    assert clf.classes_.dtype == np.int64
+    assert_array_equal(clf.classes_, np.arange(10))
+    semi = np.where(np.arange(300) % 2, y[:300], -1).astype(object)
+    assert_array_equal(_clf(max_iter=1).fit(X[:300], semi).classes_, np.arange(10))
+
+
+def test_fine_tuning_keeps_the_order_with_shuffle_false(digits, monkeypatch):
+    X, y = digits
+    seen = []
+    original = training.InMemoryBatches.__init__
+
+    def spy(self, X, batch_size, *, shuffle, **kwargs):
+        seen.append(shuffle)
+        original(self, X, batch_size, shuffle=shuffle, **kwargs)
+
+    monkeypatch.setattr(training.InMemoryBatches, "__init__", spy)
+    _clf(max_iter=1, shuffle=False).fit(X[:300], np.where(np.arange(300) % 2, y[:300], -1))
+    assert seen and not any(seen)
 
 
 def test_partial_fit_errors(digits):

@@ -57,6 +57,24 @@ def test_bce_models_encode_and_classify_rows_a_scaler_left_outside_the_range(dig
     assert clf.predict(outside).shape == (100,)
 
 
+@pytest.mark.parametrize("factor", [16, -3])
+def test_bce_models_refuse_to_encode_or_classify_unscaled_rows(digits, factor):
+    """Pixels in [0, 16] (forgot to scale) or in [-3, 0]: far beyond what any scaler leaves."""
+    X, y = digits
+    scaled = X / 16
+    unscaled = scaled[300:400] * factor
+    est = small(AutoencoderTransformer, loss="bce").fit(scaled[:300])
+    vae = small(VariationalAutoencoder, loss="bce").fit(scaled[:300])
+    clf = small(AutoencoderClassifier, loss="bce").fit(scaled[:300], y[:300])
+    calls = [est.transform, vae.transform, vae.posterior, clf.transform, clf.predict,
+             clf.predict_proba, clf.predict_log_proba]  # fmt: skip
+    for call in calls:
+        with pytest.raises(ValueError, match=r"not scaled as the training data.*clip=True"):
+            call(unscaled)
+    mse = small(AutoencoderTransformer, loss="mse").fit(scaled[:300])
+    assert np.all(np.isfinite(mse.transform(unscaled)))  # mse has no range to keep
+
+
 # ------------------------------------------------------ Ctrl-C in any phase
 
 

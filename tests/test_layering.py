@@ -5,6 +5,8 @@ too), so a lazy import that hides a cycle counts.
 """
 
 import ast
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -140,6 +142,14 @@ def test_records_and_formats_never_import_estimators(module):
             reachable.add(other)
             frontier.append(other)
     assert not reachable & set(ESTIMATORS)
+
+
+def test_importing_the_engine_imports_no_scikit_learn():
+    """``import skae.nn`` runs skae/__init__.py first: its public names are imported lazily."""
+    code = "import sys, skae.nn; print(sorted(m for m in sys.modules if m.startswith('sklearn')))"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"
 
 
 @pytest.mark.parametrize("module", sorted(m for m in GRAPH if m.startswith("skae.nn")))

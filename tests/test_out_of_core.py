@@ -206,6 +206,17 @@ def test_dask_array_is_read_by_chunks():
     np.testing.assert_array_equal(ae.transform(dX), ae.transform(X))
 
 
+def test_a_dask_array_of_unknown_chunk_sizes_says_what_to_call():
+    da = pytest.importorskip("dask.array")
+    X, _ = blobs(300, 5)
+    dX = da.from_array(X, chunks=(64, 5))
+    dX = dX[dX[:, 0] >= 0]  # boolean indexing: the chunk sizes are unknown until computed
+    with pytest.raises(ValueError, match=r"Call X.compute_chunk_sizes\(\) first"):
+        fast_autoencoder(max_iter=1).fit(dX)
+    dX.compute_chunk_sizes()
+    assert fast_autoencoder(max_iter=1).fit(dX).n_features_in_ == 5
+
+
 def test_partial_fit_on_out_of_core_chunks(tmp_path):
     X, _ = blobs(400, 6)
     mm = _memmap(tmp_path / "X.npy", X)

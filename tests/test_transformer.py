@@ -174,6 +174,23 @@ def test_partial_fit_continues_from_fit():
     assert not np.allclose(weights.numpy(), est.module_.encoder[0].weight.detach().numpy())
 
 
+def test_warm_start_appends_to_validation_scores_as_to_the_loss_curve():
+    X, _ = blobs(200)
+    est = fast_autoencoder(max_iter=3, early_stopping=True, n_iter_no_change=100, warm_start=True)
+    with pytest.warns(ConvergenceWarning):
+        est.fit(X)
+    first = list(est.validation_scores_)
+    with pytest.warns(ConvergenceWarning):
+        est.fit(X)
+    assert len(est.loss_curve_) == len(est.validation_scores_) == 6
+    assert est.validation_scores_[:3] == first
+    assert est.best_validation_score_ == max(est.validation_scores_)
+    est.set_params(early_stopping=False)
+    with pytest.warns(ConvergenceWarning):
+        est.fit(X)
+    assert est.validation_scores_ is None and est.best_validation_score_ is None
+
+
 def test_warm_start_continues_training():
     X, _ = blobs()
     params = dict(max_iter=10, n_iter_no_change=100)

@@ -139,18 +139,21 @@ class LabeledUnlabeledBatches:
         Where batches are used; see :class:`InMemoryBatches`.
     min_batch_size : int, default=1
         The smallest batch of each kind; see :class:`InMemoryBatches`.
+    shuffle : bool, default=True
+        Whether each pass over the rows of either kind is in a new order.
     """
 
     def __init__(
         self, X_labeled, y_labeled, X_unlabeled, *, labeled_batch_size, unlabeled_batch_size,
-        generator, device=None, min_batch_size=1,
+        generator, device=None, min_batch_size=1, shuffle=True,
     ):  # fmt: skip
-        sizes = {"generator": generator, "device": device, "min_batch_size": min_batch_size}
-        self.labeled = InMemoryBatches(
-            (X_labeled, y_labeled), labeled_batch_size, shuffle=True, **sizes
-        )
+        sizes = {
+            "generator": generator, "device": device, "min_batch_size": min_batch_size,
+            "shuffle": shuffle,
+        }  # fmt: skip
+        self.labeled = InMemoryBatches((X_labeled, y_labeled), labeled_batch_size, **sizes)
         if isinstance(X_unlabeled, torch.Tensor):
-            X_unlabeled = InMemoryBatches(X_unlabeled, unlabeled_batch_size, shuffle=True, **sizes)
+            X_unlabeled = InMemoryBatches(X_unlabeled, unlabeled_batch_size, **sizes)
         self.unlabeled = X_unlabeled
 
     def __len__(self):
