@@ -14,6 +14,8 @@ from skae.compare import environment_info
 from skae.datasets import fetch_fashion_mnist
 
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
+#: The one-off experiments (benchmarks/experiments/) write their records beside them.
+EXPERIMENT_RESULTS_DIR = Path(__file__).resolve().parent / "experiments" / "results"
 
 
 @functools.cache
@@ -69,14 +71,16 @@ def noisy_copies(X_test):
     }
 
 
-def write_results(name, payload):
-    """Write ``payload`` to benchmarks/results/<name>.json and return the path.
+def write_results(name, payload, directory=RESULTS_DIR):
+    """Write ``payload`` to ``directory``/<name>.json and return the path.
 
-    The benchmark's name and the machine (with the date) are added to every file.
+    ``directory`` is benchmarks/results/, or ``EXPERIMENT_RESULTS_DIR`` for
+    the experiments. The benchmark's name and the machine (with the date) are
+    added to every file.
     """
     header = {"benchmark": name, "machine": environment_info()}
-    RESULTS_DIR.mkdir(exist_ok=True)
-    path = RESULTS_DIR / f"{name}.json"
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / f"{name}.json"
     path.write_text(json.dumps({**header, **payload}, indent=2) + "\n")
     print(f"\nwrote {path}")
     return path

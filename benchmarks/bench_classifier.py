@@ -36,8 +36,8 @@ fine-tuned classifier on all 60,000 labeled images: ``AutoencoderClassifier(imag
 random_state=0)`` with the JSON ``--full-labels-params`` (none by default: the
 defaults; ``FULL_LABELS_RECIPE`` with ``augment_flip=True`` is the recipe they
 replace). Every model is scored on the clean test images and on copies with
-Gaussian noise of standard deviation 0.1 and 0.2, clipped to [0, 1] (the
-protocol of ``bench_denoising.py``).
+Gaussian noise of standard deviation 0.1 and 0.2, clipped to [0, 1] and drawn
+once (``noisy_copies`` of ``_data.py``).
 
     .venv/bin/python benchmarks/bench_classifier.py --seeds 3 --rows raw-svc defaults
     .venv/bin/python benchmarks/bench_classifier.py --labels-per-class 0 --seeds 1 \

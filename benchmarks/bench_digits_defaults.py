@@ -10,8 +10,8 @@ keeps every label. Rows:
 - ``defaults-flat``: ``AutoencoderClassifier(random_state=seed)`` on flat rows.
 
 Each model is scored on the clean test images and on copies with Gaussian noise
-of standard deviation 0.1 and 0.2 (clipped to [0, 1], the protocol of
-``bench_denoising.py``). ``--params`` (JSON) overrides parameters of the skae
+of standard deviation 0.1 and 0.2 (clipped to [0, 1], drawn once: ``noisy_copies``
+of ``_data.py``). ``--params`` (JSON) overrides parameters of the skae
 rows, to try a candidate default. A run takes a minute or two on 2 cores, which
 is what it is for: a check to run while the defaults change, before the
 Fashion-MNIST benchmarks.

@@ -26,20 +26,24 @@ defaults restored one by one. Rows:
 ``--seeds N`` fits each row with ``random_state`` 0 to N-1 and prints the
 mean and each seed's accuracy.
 
-    .venv/bin/python benchmarks/bench_compare_finetuned.py --seeds 3 [--network dense]
+    .venv/bin/python benchmarks/experiments/bench_compare_finetuned.py --seeds 3 [--network dense]
 """
 
 import argparse
+import sys
 import time
 import warnings
+from pathlib import Path
 
 import numpy as np
-from bench_classifier import FINETUNE_RECIPE
 from sklearn.exceptions import ConvergenceWarning
 
 from skae import AutoencoderClassifier
 from skae.cli import DEFAULT_EPOCHS
 from skae.compare import load_comparison_data
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from bench_classifier import FINETUNE_RECIPE  # noqa: E402
 
 #: The corruption FINETUNE_RECIPE pretrained with: cutout views on images, masking on flat rows.
 RECIPE_CORRUPTION = {

@@ -5,19 +5,24 @@ every row labeled the labeled rows have no second view, and here a square of
 ``--side`` times the image's side (skae's ``"cutout"`` corruption) is set to
 0 in each of them with probability ``--probability``, after the noise.
 Everything else is ``bench_classifier_validation.py``, whose arguments
-follow (the tag is required):
+follow (the tag is required). The record goes to
+``benchmarks/experiments/results/classifier_validation_<tag>.json``.
 
-    .venv/bin/python benchmarks/bench_cutout_labeled.py --probability 0.5 --side 0.5 \\
-        --labels-per-class 0 --defaults --tag defaults-full-cutout-half-labeled
+    .venv/bin/python benchmarks/experiments/bench_cutout_labeled.py --probability 0.5 \\
+        --side 0.5 --labels-per-class 0 --defaults --tag defaults-full-cutout-half-labeled
 """
 
 import argparse
 import sys
+from pathlib import Path
 
-import bench_classifier_validation
 import torch
 
 from skae.nn import _losses
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+import bench_classifier_validation  # noqa: E402
+from _data import EXPERIMENT_RESULTS_DIR  # noqa: E402
 
 
 def cut_labeled_rows(probability, side):
@@ -43,7 +48,9 @@ def main():
     _losses.ClassifierObjective._noisy = cut_labeled_rows(args.probability, args.side)
     write_results = bench_classifier_validation.write_results
     bench_classifier_validation.write_results = lambda name, payload: write_results(
-        name, {**payload, "cutout_labeled": {"probability": args.probability, "side": args.side}}
+        name,
+        {**payload, "cutout_labeled": {"probability": args.probability, "side": args.side}},
+        EXPERIMENT_RESULTS_DIR,
     )
     sys.argv = [bench_classifier_validation.__file__, *rest]
     bench_classifier_validation.main()

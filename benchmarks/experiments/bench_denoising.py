@@ -13,16 +13,17 @@ Gaussian noise of standard deviation 0.1 and 0.2 added (then clipped to
 [0, 1]); the noise is drawn once per level (seed 0), so all pipelines see the
 same noisy images. Nothing is tuned on the test set.
 
-    .venv/bin/python benchmarks/bench_denoising.py      # ~15 min on 2 cores
+    .venv/bin/python benchmarks/experiments/bench_denoising.py      # ~15 min on 2 cores
 """
 
 import argparse
 import statistics
+import sys
 import time
 import warnings
+from pathlib import Path
 
 import numpy as np
-from _data import NOISE_LEVELS, noisy_copies, print_table, write_results
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
@@ -30,6 +31,15 @@ from sklearn.svm import SVC
 
 from skae.compare import load_comparison_data, make_reducer
 from skae.compare._pipelines import choose_scaling
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from _data import (  # noqa: E402
+    EXPERIMENT_RESULTS_DIR,
+    NOISE_LEVELS,
+    noisy_copies,
+    print_table,
+    write_results,
+)
 
 
 def fit_reducers(data, args):
@@ -106,7 +116,7 @@ def main():
             rows.append([budget, name, *cells])
     print()
     print_table(["labels", "features", *[f"test noise {level}" for level in NOISE_LEVELS]], rows)
-    write_results("bench_denoising", {"params": vars(args), "runs": runs})
+    write_results("bench_denoising", {"params": vars(args), "runs": runs}, EXPERIMENT_RESULTS_DIR)
 
 
 if __name__ == "__main__":

@@ -11,14 +11,16 @@ it. After the fit each average is loaded into the network and scored on the
 10,000 held-out images, clean and with Gaussian noise of standard deviation
 0.1 and 0.2 (clipped to [0, 1]), beside the trained weights themselves.
 
-    .venv/bin/python benchmarks/bench_weight_averaging.py
+    .venv/bin/python benchmarks/experiments/bench_weight_averaging.py
 """
 
+import argparse
+import sys
 import time
 import warnings
+from pathlib import Path
 
 import numpy as np
-from _data import NOISE_LEVELS, noisy_copies, print_table, write_results
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
 
@@ -26,6 +28,15 @@ from skae import AutoencoderClassifier
 from skae.datasets import fetch_fashion_mnist
 from skae.nn import _training
 from skae.nn._modules import ClassifierNetwork
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from _data import (  # noqa: E402
+    EXPERIMENT_RESULTS_DIR,
+    NOISE_LEVELS,
+    noisy_copies,
+    print_table,
+    write_results,
+)
 
 EMA_DECAYS = (0.999, 0.9995, 0.9998)
 #: Uniform averages over the steps from these fractions of fine-tuning on.
@@ -85,6 +96,7 @@ def averaging_train_step(averages):
 
 
 def main():
+    argparse.ArgumentParser(description=__doc__.split("\n\n")[0]).parse_args()
     warnings.filterwarnings("ignore", category=ConvergenceWarning)
     X, y = fetch_fashion_mnist(subset="train", return_X_y=True, download_if_missing=False)
     X_train, X_val, y_train, y_val = train_test_split(
@@ -115,6 +127,7 @@ def main():
     write_results(
         "weight_averaging_validation",
         {"validation_accuracy": results, "steps": averages.steps, "fit_seconds": seconds},
+        EXPERIMENT_RESULTS_DIR,
     )
 
 

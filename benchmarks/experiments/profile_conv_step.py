@@ -9,22 +9,26 @@ optimisation. Then, for eager float32, eager bfloat16 and compiled bfloat16,
 the operators with the most self time per step (torch.profiler, grouped by
 input shapes; a compiled step's generated kernels are named ``graph_*_cpp_*``).
 This is how the conv rows of ``bench_speed.py`` are explained in
-``benchmarks/README.md``.
+``benchmarks/DECISIONS.md`` ("bfloat16 where it is native; compile off").
 
-    .venv/bin/python benchmarks/profile_conv_step.py               # ~1 min on 2 cores
+    .venv/bin/python benchmarks/experiments/profile_conv_step.py    # ~1 min on 2 cores
 """
 
 import argparse
 import contextlib
 import statistics
+import sys
 import time
+from pathlib import Path
 
 import torch
 import torch._inductor.config as inductor_config
-from _data import load_fashion_mnist_train
-from bench_training import ConvAutoencoder
 from torch.nn import functional as F
 from torch.profiler import ProfilerActivity, profile
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from _data import load_fashion_mnist_train  # noqa: E402
+from bench_training import ConvAutoencoder  # noqa: E402
 
 VARIANTS = {  # name: (compiled, bfloat16, channels-last, inductor layout optimisation)
     "eager float32": (False, False, False, True),
