@@ -15,10 +15,7 @@ become a network (the user's own modules included) is in
 import contextlib
 import copy
 import functools
-import math
 import os
-import sys
-import warnings
 from dataclasses import dataclass
 from numbers import Integral, Real
 from types import SimpleNamespace
@@ -34,12 +31,13 @@ from skae._checkpoint import Checkpoint
 from skae._defaults import DataTraits, resolve
 from skae._fitted import FittedConfig, Seeds
 from skae._network_params import NetworkParamsMixin
-from skae._out_of_core import OutOfCoreData, validate_X, value_range
+from skae._out_of_core import validate_X, value_range
 from skae._params import positive_sizes, resolve_image_shape
-from skae.nn import ARCHITECTURES, ChunkedBatches, InMemoryBatches, ReconstructionLoss, fit_loop
+from skae._training import continue_optimizer, make_optimizer, phase_batches
+from skae._warnings import warn_at_caller
+from skae.nn import ARCHITECTURES, ReconstructionLoss, fit_loop
 from skae.nn._compile import CompiledFunction
 from skae.nn._device import (
-    as_tensor,
     caller_thread_limit,
     loadable_device,
     make_generator,
@@ -47,7 +45,7 @@ from skae.nn._device import (
     thread_limit,
     training_threads,
 )
-from skae.nn._inference import INFERENCE_BATCH_SIZE, map_batches
+from skae.nn._inference import map_batches
 from skae.nn._losses import CORRUPTIONS
 from skae.nn._modules import ACTIVATIONS, build_seeded
 from skae.nn._precision import (
@@ -117,9 +115,9 @@ class BaseAutoencoder(NetworkParamsMixin, BaseEstimator):
         reason = "partial_fit" if incremental else "warm_start"
         first_pass = not hasattr(self, "module_") or not (self.warm_start or incremental)
         with _restore_state_on_failure(self):
-            X, targets = self._validate_training_data(X, y, reset=first_pass, **data_args)
+            X, labels = self._validate_training_data(X, y, reset=first_pass, **data_args)
             device = resolve_device(self.device)
-            traits = self._data_traits(X, targets, device)
+            traits = self._data_traits(X, labels, device, incremental)
             params = self._resolved_params(traits, first_pass)
             self._check_params(params)
             self._check_input_range(X, params.loss)
@@ -127,7 +125,7 @@ class BaseAutoencoder(NetworkParamsMixin, BaseEstimator):
             if not first_pass:
                 self._check_structure_unchanged(config, reason)
             precision = resolve_precision(config.precision, device)
-            checkpoint = self._checkpoint(X, targets, first_pass, incremental)
+            checkpoint = self._checkpoint(X, labels, first_pass, incremental)
             resumed = checkpoint.read() if checkpoint is not None else None
             if resumed is not None:
                 seeds = resumed.seeds
@@ -136,7 +134,7 @@ class BaseAutoencoder(NetworkParamsMixin, BaseEstimator):
             init_seeds, split_seeds, phase_seeds = seeds.sequence().spawn(3)
             if first_pass:
                 network = build_seeded(
-                    functools.partial(self._new_network, config, targets),
+                    functools.partial(self._new_network, config, getattr(labels, "classes", None)),
                     seed=int(init_seeds.generate_state(1)[0]),
                     device=device,
                     dtype=precision.dtype,
@@ -153,14 +151,15 @@ class BaseAutoencoder(NetworkParamsMixin, BaseEstimator):
                 incremental=incremental,
                 min_batch_size=2 if _has_batch_norm(network) else 1,
                 params=params,
+                batch_size_given=self.batch_size != "auto",
                 in_unit_interval=traits.in_unit_interval,
             )
-            phases = self._phases(X, targets, config, context)
+            phases = self._phases(X, labels, config, context)
             optimizer, histories = self._run_phases(
                 network, phases, phase_seeds, config, precision, context, X.shape[1],
                 saving=(checkpoint, resumed, seeds),
             )  # fmt: skip
-        self._store_fit(network, optimizer, config, device, histories, first_pass, targets)
+        self._store_fit(network, optimizer, config, device, histories, first_pass, labels)
         self._store_resolved(params)
         self._seeds = seeds.advanced()
         if checkpoint is not None and not _interrupted(histories):
@@ -168,7 +167,7 @@ class BaseAutoencoder(NetworkParamsMixin, BaseEstimator):
         self._warn_about_stop(histories, incremental, params)
         return self
 
-    def _checkpoint(self, X, targets, first_pass, incremental):
+    def _checkpoint(self, X, labels, first_pass, incremental):
         """The :class:`~skae._checkpoint.Checkpoint` of this fit, or None without one."""
         if self.checkpoint is None:
             return None
@@ -178,20 +177,21 @@ class BaseAutoencoder(NetworkParamsMixin, BaseEstimator):
                 "warm_start continue one, one call at a time: save the model between calls "
                 "with skae.save instead, and set checkpoint=None."
             )
-        return Checkpoint(self.checkpoint, self, X, targets)
+        return Checkpoint(self.checkpoint, self, X, labels)
 
     #: The ``"auto"`` rules of the estimator's parameters (see :mod:`skae._defaults`).
     _auto_rules: dict = {}
 
-    def _data_traits(self, X, targets, device):
+    def _data_traits(self, X, labels, device, incremental=False):
         """The :class:`~skae._defaults.DataTraits` of the training data, for this fit."""
         low_high = value_range(X)
         return DataTraits(
             n_samples=len(X),
-            n_unlabeled=self._n_unlabeled(targets),
+            n_unlabeled=0 if labels is None else int(np.count_nonzero(~labels.labeled)),
             image_shape=resolve_image_shape(self.image_shape, X.shape[1]),
             in_unit_interval=low_high is not None and bool(low_high[0] >= 0 and low_high[1] <= 1),
             native_bfloat16=has_native_bfloat16(device),
+            incremental=incremental,
         )
 
     def _resolved_params(self, traits, first_pass):
@@ -202,10 +202,6 @@ class BaseAutoencoder(NetworkParamsMixin, BaseEstimator):
         """
         fitted = None if first_pass else self._resolved_auto
         return resolve(self.get_params(deep=False), self._auto_rules, traits, fitted)
-
-    def _n_unlabeled(self, targets):
-        """Training rows labeled -1; the transformers have none."""
-        return 0
 
     def _store_resolved(self, params):
         """The resolved value of each ``"auto"``-able parameter, as ``<name>_``."""
@@ -218,44 +214,56 @@ class BaseAutoencoder(NetworkParamsMixin, BaseEstimator):
     ):  # fmt: skip
         """Train ``network`` phase after phase; stop them all at an interrupt.
 
-        ``saving`` is ``(checkpoint, resumed, seeds)``: the checkpoint
-        written after every epoch (or None), the state it held when the fit
-        began (or None), and the fit's seeds. A resumed fit skips the phases
-        the checkpoint had finished and continues the one it was in.
+        Each phase that runs gets its batches, validation split and weight
+        decay from :func:`~skae._training.phase_batches`, all made before the
+        first epoch. ``saving`` is ``(checkpoint, resumed, seeds)``: the
+        checkpoint written after every epoch (or None), the state it held when
+        the fit began (or None), and the fit's seeds. A resumed fit skips the
+        phases the checkpoint had finished and continues the one it was in.
 
         Returns the optimizer of the phase that keeps it (continued from
         ``optimizer_`` when training goes on) and the history of each phase
         run, by name.
         """
         resumed = saving[1]
-        histories = {}
+        runs = [
+            phase.max_iter > 0 and (resumed is None or index >= resumed.phase)
+            for index, phase in enumerate(phases)
+        ]
+        built = [
+            phase_batches(p, context) if run else None for p, run in zip(phases, runs, strict=True)
+        ]
+        decays = [b.weight_decay if b is not None else 0.0 for b in built]
         modules = [getattr(network, p.submodule) if p.submodule else network for p in phases]
         optimizers = [
-            self._make_optimizer(module, phase.weight_decay)
-            for module, phase in zip(modules, phases, strict=True)
+            make_optimizer(module, decay, self.learning_rate_init)
+            for module, decay in zip(modules, decays, strict=True)
         ]
         kept = next(i for i, phase in enumerate(phases) if phase.keeps_optimizer)
-        kept_optimizer = optimizers[kept]
         if not context.first_pass:
-            self._continue_optimizer(kept_optimizer, phases[kept].weight_decay)
+            continue_optimizer(
+                optimizers[kept], self.optimizer_, decays[kept], self.learning_rate_init
+            )
         references = getattr(self, "_reference_losses", {}) if not context.first_pass else {}
+        phase_seeds = seeds.spawn(len(phases))
+        histories = {}
         if resumed is not None:
             histories.update(resumed.histories)
             for optimizer, state in zip(optimizers, resumed.optimizers, strict=False):
                 optimizer.load_state_dict(state)
-        runs = zip(phases, modules, optimizers, seeds.spawn(len(phases)), strict=True)
-        for index, (phase, module, optimizer, phase_seeds) in enumerate(runs):
-            if phase.max_iter == 0 or (resumed is not None and index < resumed.phase):
+        for index, phase in enumerate(phases):
+            if not runs[index]:
                 continue
-            if context.min_batch_size > phase.batch_size:
+            batches = built[index]
+            if context.min_batch_size > batches.smallest_batch:
                 raise ValueError(
                     f"The network normalises over each batch (batch normalisation, e.g. "
                     f"architecture='vgg'), which needs at least 2 rows per batch, but "
-                    f"{phase.name} has batches of {phase.batch_size} sample(s). Give more "
+                    f"{phase.name} has batches of {batches.smallest_batch} sample(s). Give more "
                     "rows (labeled and unlabeled), or use an architecture without batch "
                     "normalisation."
                 )
-            shuffle_seed, draws_seed = (int(seed) for seed in phase_seeds.generate_state(2))
+            shuffle_seed, draws_seed = (int(seed) for seed in phase_seeds[index].generate_state(2))
             generators = {
                 "shuffle": torch.Generator().manual_seed(shuffle_seed),
                 "draws": make_generator(draws_seed, context.device),
@@ -264,14 +272,14 @@ class BaseAutoencoder(NetworkParamsMixin, BaseEstimator):
                 saving, index, generators, histories, network, optimizers
             )
             histories[phase.name] = self._train(
-                module,
+                modules[index],
                 phase.objective(generators["draws"]),
-                optimizer,
-                phase.batches(generators["shuffle"]),
-                validation_batches=phase.validation_batches,
+                optimizers[index],
+                batches.batches(generators["shuffle"]),
+                validation_batches=batches.validation,
                 max_iter=phase.max_iter,
                 n_features=n_features,
-                rows_per_step=phase.rows_per_step,
+                rows_per_step=batches.rows_per_step,
                 precision=precision,
                 compile=config.compile,
                 reference_loss=references.get(phase.name),
@@ -281,7 +289,7 @@ class BaseAutoencoder(NetworkParamsMixin, BaseEstimator):
             )
             if histories[phase.name].stop_reason == "interrupted":
                 break
-        return kept_optimizer, histories
+        return optimizers[kept], histories
 
     def _train(
         self, module, objective, optimizer, batches, *, validation_batches, max_iter, n_features,
@@ -319,14 +327,14 @@ class BaseAutoencoder(NetworkParamsMixin, BaseEstimator):
             )
 
     def _validate_training_data(self, X, y, *, reset):
-        """``(X, targets)``: validated X and what the phases need of y; see subclasses."""
+        """``(X, labels)``: validated X and the :class:`~skae._fitted.Labels` of y, or None."""
         raise NotImplementedError
 
-    def _phases(self, X, targets, config, context):
+    def _phases(self, X, labels, config, context):
         """The training phases (:class:`~skae._fitted.Phase`) of one fit; see subclasses."""
         raise NotImplementedError
 
-    def _new_network(self, config, targets):
+    def _new_network(self, config, classes=None):
         """The estimator's network for ``config``; built inside :func:`build_seeded`."""
         return self._build_network(config)
 
@@ -397,129 +405,7 @@ class BaseAutoencoder(NetworkParamsMixin, BaseEstimator):
             "Scale it (e.g. MinMaxScaler) or use loss='mse'."
         )
 
-    @staticmethod
-    def _weight_decay(kind, alpha, batch_size, n_features):
-        """Adam's ``weight_decay`` that gives ``alpha`` its meaning in scikit-learn's MLPs.
-
-        For ``kind="reconstruction"`` the meaning of MLPRegressor, which
-        descends the squared error summed over outputs plus ``alpha / 2 *
-        ||W||^2``, both divided by the batch size: skae's loss is averaged
-        over the ``n_features`` outputs as well, so the same objective scaled
-        by ``2 / n_features`` (which leaves Adam's steps unchanged) has this
-        L2 gradient coefficient. For ``kind="classification"`` the meaning of
-        MLPClassifier: (log loss + ``alpha * ||W||^2``) / batch size.
-        """
-        if kind == "classification":
-            return alpha / batch_size
-        return 2 * alpha / (batch_size * n_features)
-
-    def _make_optimizer(self, module, weight_decay):
-        """Adam with the L2 penalty on the weights only, as MLPRegressor (no biases)."""
-        weights = [p for p in module.parameters() if p.ndim > 1]
-        others = [p for p in module.parameters() if p.ndim <= 1]
-        groups = [{"params": weights, "weight_decay": weight_decay}]
-        if others:
-            groups.append({"params": others, "weight_decay": 0.0})
-        return torch.optim.Adam(groups, lr=self.learning_rate_init, foreach=True)
-
-    def _continue_optimizer(self, optimizer, weight_decay):
-        """Give ``optimizer`` (of the copied network) the fitted optimizer's state.
-
-        The learning rate and weight decay are today's parameters'.
-        """
-        optimizer.load_state_dict(copy.deepcopy(self.optimizer_.state_dict()))
-        for group in optimizer.param_groups:
-            group["lr"] = self.learning_rate_init
-        optimizer.param_groups[0]["weight_decay"] = weight_decay  # the weights' group
-
-    def _epoch_batches(self, X, batch_size, context, chunks=None):
-        """A :class:`~skae._fitted.Phase`'s ``batches``: X's rows, shuffled by the phase.
-
-        An out-of-core X is read by :class:`~skae.nn.ChunkedBatches`, its
-        ``chunks`` only if given (the others are held out).
-        """
-        if isinstance(X, OutOfCoreData):
-            return lambda generator: ChunkedBatches(
-                X.source,
-                batch_size,
-                window_batches=self.shuffle_window,
-                shuffle=self.shuffle,
-                generator=generator,
-                dtype=context.dtype,
-                device=context.device,
-                min_batch_size=context.min_batch_size,
-                chunks=chunks,
-            )
-        rows = as_tensor(X, dtype=context.dtype, device="cpu")
-        return lambda generator: InMemoryBatches(
-            rows,
-            batch_size,
-            shuffle=self.shuffle,
-            generator=generator,
-            device=context.device,
-            min_batch_size=context.min_batch_size,
-        )
-
-    def _held_out_batches(self, tensors, context):
-        """Validation batches of ``tensors`` (a tensor or a tuple), in order."""
-        return InMemoryBatches(
-            tensors, INFERENCE_BATCH_SIZE, shuffle=False, generator=None, device=context.device
-        )
-
-    def _validation_split(self, X, seed):
-        """Training and validation rows for ``early_stopping``, drawn with ``seed``."""
-        n_val = math.ceil(self.validation_fraction * len(X))
-        if n_val >= len(X):
-            raise ValueError(
-                f"early_stopping needs at least one training and one validation "
-                f"sample, but validation_fraction={self.validation_fraction} of "
-                f"n_samples={len(X)} leaves no training data."
-            )
-        order = np.random.default_rng(seed).permutation(len(X))
-        return X[order[n_val:]], X[order[:n_val]]
-
-    def _held_out_chunks(self, X, batch_size, context):
-        """Training chunks and validation batches of an out-of-core X, for ``early_stopping``.
-
-        The held-out rows are ``ceil(validation_fraction * n_chunks)`` whole
-        chunks of ``batch_size`` rows drawn with the split's seed, read in
-        order at every validation, so that no part of X is loaded at once.
-        """
-        n_chunks = -(-len(X) // batch_size)
-        n_val = math.ceil(self.validation_fraction * n_chunks)
-        if n_val >= n_chunks:
-            raise ValueError(
-                f"early_stopping on out-of-core X holds out whole chunks of batch_size="
-                f"{batch_size} rows, but validation_fraction={self.validation_fraction} of "
-                f"its {n_chunks} chunk(s) leaves none to train on. Use a smaller batch_size, "
-                "or pass X in memory (np.asarray(X))."
-            )
-        order = np.random.default_rng(context.split_seed).permutation(n_chunks)
-        held_out = ChunkedBatches(
-            X.source,
-            batch_size,
-            window_batches=1,
-            shuffle=False,
-            generator=None,
-            dtype=context.dtype,
-            device=context.device,
-            chunks=np.sort(order[:n_val]),
-        )
-        return np.sort(order[n_val:]), held_out
-
-    def _batch_size(self, n_samples, auto=256):
-        """Rows per step: ``min(auto, n_samples)`` for ``"auto"``, else ``batch_size`` clipped."""
-        if self.batch_size == "auto":
-            return min(auto, n_samples)
-        if self.batch_size > n_samples:
-            _warn_at_caller(
-                f"Got batch_size={self.batch_size} larger than the {n_samples} "
-                "training samples; it is clipped.",
-                UserWarning,
-            )
-        return min(self.batch_size, n_samples)
-
-    def _store_fit(self, network, optimizer, config, device, histories, first_pass, targets):
+    def _store_fit(self, network, optimizer, config, device, histories, first_pass, labels):
         """Set the fitted attributes, only once training has succeeded.
 
         The history of the phase that keeps the optimizer is the fitted
@@ -557,7 +443,7 @@ class BaseAutoencoder(NetworkParamsMixin, BaseEstimator):
     def _warn_about_stop(self, histories, incremental, params):
         for name, history in histories.items():
             if history.stop_reason == "interrupted":
-                _warn_at_caller(
+                warn_at_caller(
                     f"Training interrupted by the user after {len(history.loss_curve)} "
                     f"epoch(s) of {name}; the model keeps the weights trained so far"
                     + ("." if name == self._main_phase else f", before {self._main_phase}."),
@@ -567,7 +453,7 @@ class BaseAutoencoder(NetworkParamsMixin, BaseEstimator):
         main = histories.get(self._main_phase)
         planned = _runs_full_budget(params)
         if main is not None and main.stop_reason == "max_iter" and not incremental and not planned:
-            _warn_at_caller(
+            warn_at_caller(
                 f"Stochastic optimizer: maximum iterations ({params.max_iter}) reached "
                 "and the optimization hasn't converged yet.",
                 ConvergenceWarning,
@@ -669,6 +555,8 @@ class _PhaseContext:
     incremental: bool
     min_batch_size: int
     params: SimpleNamespace
+    #: Whether the user gave ``batch_size`` (which warns when clipped), or left it "auto".
+    batch_size_given: bool
     #: Whether every training value lies in [0, 1] (pixels), where noise saturates.
     in_unit_interval: bool
 
@@ -711,14 +599,3 @@ def _interrupted(histories):
 
 def _has_batch_norm(network):
     return any(isinstance(m, torch.nn.modules.batchnorm._BatchNorm) for m in network.modules())
-
-
-def _warn_at_caller(message, category):
-    """Warn at the caller's line: the first frame outside skae and scikit-learn."""
-    frame, level = sys._getframe(1), 2
-    while frame is not None and frame.f_globals.get("__name__", "").split(".")[0] in (
-        "skae",
-        "sklearn",
-    ):
-        frame, level = frame.f_back, level + 1
-    warnings.warn(message, category, stacklevel=level)

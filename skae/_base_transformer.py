@@ -7,10 +7,10 @@ from sklearn.utils.validation import check_array, check_is_fitted
 from skae._base import BaseAutoencoder
 from skae._defaults import TRANSFORMER_RULES
 from skae._fitted import Phase
-from skae._out_of_core import OutOfCoreData, validate_X
+from skae._out_of_core import validate_X
 from skae._params import allow_auto
+from skae._training import PhaseData
 from skae.nn import ReconstructionLoss
-from skae.nn._device import as_tensor
 
 
 class BaseAutoencoderTransformer(
@@ -68,26 +68,9 @@ class BaseAutoencoderTransformer(
     def _validate_training_data(self, X, y, *, reset):
         return validate_X(self, X, reset=reset), None
 
-    def _phases(self, X, targets, config, context):
-        """One phase: reconstruct X (a held-out part monitored with ``early_stopping``).
-
-        An out-of-core X is read by chunks of ``batch_size`` rows, and its
-        held-out part is whole chunks.
-        """
+    def _phases(self, X, labels, config, context):
+        """One phase: reconstruct X (a held-out part monitored with ``early_stopping``)."""
         params = context.params
-        validation_batches, chunks = None, None
-        validates = params.early_stopping and not context.incremental
-        if isinstance(X, OutOfCoreData):
-            batch_size = self._batch_size(len(X))
-            if validates:
-                chunks, validation_batches = self._held_out_chunks(X, batch_size, context)
-        else:
-            if validates:
-                X, X_val = self._validation_split(X, context.split_seed)
-                validation_batches = self._held_out_batches(
-                    as_tensor(X_val, dtype=context.dtype, device="cpu"), context
-                )
-            batch_size = self._batch_size(len(X))
         return [
             Phase(
                 "training",
@@ -98,13 +81,9 @@ class BaseAutoencoderTransformer(
                     corruption=params.corruption,
                     corruption_level=params.corruption_level,
                 ),
-                batches=self._epoch_batches(X, batch_size, context, chunks),
-                weight_decay=self._weight_decay(
-                    "reconstruction", params.alpha, batch_size, X.shape[1]
-                ),
-                batch_size=batch_size,
-                rows_per_step=batch_size,
-                validation_batches=validation_batches,
+                data=PhaseData(X),
+                batch_size=params.batch_size,
+                holds_out=params.early_stopping and not context.incremental,
             )
         ]
 

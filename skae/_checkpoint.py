@@ -76,11 +76,11 @@ class Checkpoint:
         The estimator being fitted.
     X : array-like of shape (n_samples, n_features)
         Its validated training data.
-    targets : object
-        What its phases need of y (see ``_validate_training_data``).
+    labels : skae._fitted.Labels or None
+        The classifier's validated y.
     """
 
-    def __init__(self, path, estimator, X, targets):
+    def __init__(self, path, estimator, X, labels):
         self.path = Path(path)
         _check_folder(self.path, path)
         params = estimator.get_params(deep=False)
@@ -91,7 +91,7 @@ class Checkpoint:
                 for name, value in params.items()
                 if name not in FREE_PARAMS
             },
-            "data": data_fingerprint(X, targets),
+            "data": data_fingerprint(X, labels),
         }
         self._key = checkpoint_key()
 
@@ -284,11 +284,12 @@ def _make_key(path):
         temporary.unlink()
 
 
-def data_fingerprint(X, targets):
-    """Shape, dtype and a SHA-256 of evenly spaced rows of X and of all of ``targets``."""
+def data_fingerprint(X, labels):
+    """Shape, dtype and a SHA-256 of evenly spaced rows of X and of all of ``labels``."""
     step = max(1, len(X) // FINGERPRINT_ROWS)
     digest = hashlib.sha256(np.ascontiguousarray(X[::step]).tobytes())
-    for name, value in sorted((targets or {}).items()):
+    fields = dataclasses.asdict(labels) if labels is not None else {}
+    for name, value in sorted(fields.items()):
         digest.update(name.encode())
         value = np.asarray(value)
         digest.update(

@@ -283,6 +283,12 @@ class AutoencoderClassifier(
     max_iter_ : int
         The fine-tuning budget in epochs, ``max_iter`` resolved.
 
+    batch_size_ : int
+        Labeled rows per fine-tuning step, ``batch_size`` resolved: 64, or
+        for supervised fine-tuning on images a hundredth of the labeled rows
+        left to train on, between 64 and 256. Pretraining takes 256 rows a
+        step under ``"auto"``; fewer rows than that make one batch.
+
     pretrain_loss_curve_ : list of float
         Mean reconstruction loss of each pretraining epoch; empty without
         pretraining.

@@ -29,6 +29,9 @@ FINE_TUNING_EPOCHS = (30, 150)
 #: 2 when every row is labeled (the validated recipes), at most 50 epochs.
 PRETRAINING_STEPS = {"semi-supervised": 1200, "supervised": 480}
 PRETRAINING_EPOCHS = (2, 50)
+#: Rows per step of a reconstruction phase with ``batch_size="auto"`` (a phase with fewer rows
+#: takes them all).
+RECONSTRUCTION_BATCH = 256
 #: Labeled rows per fine-tuning step with ``batch_size="auto"``: 64, and for
 #: supervised fine-tuning on images up to 256, keeping 100 steps an epoch.
 LABELED_BATCH = (64, 256)
@@ -66,6 +69,8 @@ class DataTraits:
         Whether every value of X lies in [0, 1].
     native_bfloat16 : bool
         Whether the training device computes bfloat16 natively.
+    incremental : bool, default=False
+        Whether the fit is a ``partial_fit`` call, which holds no rows out.
     """
 
     n_samples: int
@@ -73,6 +78,7 @@ class DataTraits:
     image_shape: tuple | None
     in_unit_interval: bool
     native_bfloat16: bool
+    incremental: bool = False
 
     @property
     def images(self):
@@ -104,6 +110,11 @@ def resolve(params, rules, traits, fitted=None):
             value = fitted[name] if kept else rule(traits, resolved)
             setattr(resolved, name, value)
     return resolved
+
+
+def held_out_rows(n_rows, fraction):
+    """Rows (or chunks) of ``n_rows`` that ``early_stopping`` holds out, rounded up."""
+    return math.ceil(fraction * n_rows)
 
 
 def auto_labeled_batch(n_labeled, trains_on_unlabeled, images):
@@ -143,10 +154,20 @@ def _fine_tuning_epochs(traits, params):
     return _clip(round(steps / math.ceil(rows / batch)), FINE_TUNING_EPOCHS)
 
 
+def _labeled_batch(traits, params):
+    """The fine-tuning batch of ``"auto"``, from the labeled rows left to train on."""
+    n_labeled = traits.n_labeled
+    if params.early_stopping and not traits.incremental:
+        n_labeled -= held_out_rows(n_labeled, params.validation_fraction)
+    return auto_labeled_batch(
+        n_labeled, trains_on_unlabeled(params, traits.n_unlabeled), traits.images
+    )
+
+
 def _pretraining_epochs(traits, params):
     if not traits.images:
         return 20
-    batch = 256 if params.batch_size == AUTO else params.batch_size
+    batch = RECONSTRUCTION_BATCH if params.batch_size == AUTO else params.batch_size
     steps_per_epoch = math.ceil(traits.n_samples / min(batch, traits.n_samples))
     kind = "semi-supervised" if traits.n_unlabeled else "supervised"
     return _clip(round(PRETRAINING_STEPS[kind] / steps_per_epoch), PRETRAINING_EPOCHS)
@@ -175,6 +196,7 @@ def _loss(traits, params):
 TRANSFORMER_RULES = {
     "architecture": lambda traits, params: "conv" if traits.images else "dense",
     "loss": _loss,
+    "batch_size": lambda traits, params: RECONSTRUCTION_BATCH,
 }
 
 #: Pixel noise that AutoencoderTransformer's denoising default trains with.
@@ -217,4 +239,6 @@ CLASSIFIER_RULES = {
     "alpha": _alpha,
     "pretrain_iter": _pretraining_epochs,
     "max_iter": _fine_tuning_epochs,
+    # Last: the budgets above read "auto" as the batch the labeled rows before the split give.
+    "batch_size": _labeled_batch,
 }

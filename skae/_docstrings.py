@@ -27,7 +27,11 @@ architecture_ : str
     The architecture trained, ``architecture`` with ``"auto"`` resolved.
 
 loss_ : str
-    The reconstruction loss trained, ``loss`` with ``"auto"`` resolved."""
+    The reconstruction loss trained, ``loss`` with ``"auto"`` resolved.
+
+batch_size_ : int
+    Rows per step, ``batch_size`` with ``"auto"`` resolved (256); fewer
+    training rows than that make one batch."""
 
 _ENTRIES = {
     # ---------------------------------------------------------------- parameters

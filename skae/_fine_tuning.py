@@ -1,27 +1,23 @@
 """How AutoencoderClassifier trains: its data, its network and its two phases."""
 
 import numpy as np
-import torch
-from sklearn.model_selection import train_test_split
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_consistent_length, column_or_1d, validate_data
 
-from skae._defaults import auto_labeled_batch, trains_on_unlabeled
-from skae._fitted import Phase
-from skae._out_of_core import OutOfCoreData, check_out_of_core, is_out_of_core
+from skae._defaults import RECONSTRUCTION_BATCH, trains_on_unlabeled
+from skae._fitted import Labels, Phase
+from skae._out_of_core import check_out_of_core, is_out_of_core
 from skae._semi_supervised import label_array
+from skae._training import PhaseData
 from skae.metrics import is_labeled
 from skae.nn import (
     AutoencoderObjective,
-    ChunkedBatches,
     ClassifierNetwork,
     ClassifierObjective,
     ReconstructionLoss,
 )
-from skae.nn._chunked import RowSubset
-from skae.nn._device import as_tensor
 from skae.nn._perturbations import WeakPerturbation
-from skae.nn._training import History, LabeledUnlabeledBatches
+from skae.nn._training import History
 
 
 class FineTuningMixin:
@@ -75,28 +71,24 @@ class FineTuningMixin:
                 f"warm_start=True needs the classes of the first fit, "
                 f"{self.classes_.tolist()}; got {classes.tolist()}."
             )
-        return X, {"labeled": labeled, "y_index": y_index, "classes": classes}
+        return X, Labels(labeled=labeled, y_index=y_index, classes=classes)
 
-    def _new_network(self, config, targets):
+    def _new_network(self, config, classes=None):
         autoencoder = self._build_network(config)
-        return ClassifierNetwork(autoencoder, config.spec.n_components, len(targets["classes"]))
+        return ClassifierNetwork(autoencoder, config.spec.n_components, len(classes))
 
-    def _phases(self, X, targets, config, context):
+    def _phases(self, X, labels, config, context):
         return [
             self._pretraining_phase(X, config, context),
-            self._fine_tuning_phase(X, targets, config, context),
+            self._fine_tuning_phase(X, labels, config, context),
         ]
 
-    def _n_unlabeled(self, targets):
-        return int(np.count_nonzero(~targets["labeled"]))
-
     def _pretraining_phase(self, X, config, context):
+        """Reconstruct every row, on the first fit only; ``batch_size="auto"``: 256 rows."""
         params = context.params
-        runs = context.first_pass and params.pretrain_iter > 0
-        batch_size = self._batch_size(len(X)) if runs else 1
         return Phase(
             "pretraining",
-            max_iter=params.pretrain_iter if runs else 0,
+            max_iter=params.pretrain_iter if context.first_pass else 0,
             objective=lambda generator: AutoencoderObjective(
                 ReconstructionLoss(config.loss),
                 corruption=params.corruption,
@@ -104,86 +96,34 @@ class FineTuningMixin:
                 generator=generator,
                 image_shape=config.spec.image_shape,
             ),
-            batches=self._epoch_batches(X if runs else X[:0], batch_size, context),
-            weight_decay=self._weight_decay("reconstruction", params.alpha, batch_size, X.shape[1]),
-            batch_size=batch_size,
-            rows_per_step=batch_size,
+            data=PhaseData(X),
+            batch_size=params.batch_size if context.batch_size_given else RECONSTRUCTION_BATCH,
             submodule="autoencoder",
             keeps_optimizer=False,
         )
 
-    def _fine_tuning_phase(self, X, targets, config, context):
+    def _fine_tuning_phase(self, X, labels, config, context):
+        """Classify the labeled rows, beside unlabeled ones when a semi-supervised signal uses them.
+
+        A ``partial_fit`` chunk without a labeled row fine-tunes nothing.
+        """
         params = context.params
-        if not targets["labeled"].any():  # a partial_fit chunk of unlabeled rows only
-            return Phase("fine-tuning", 0, None, None, 0.0, batch_size=1, rows_per_step=1)
-        X_labeled, y_labeled = X[targets["labeled"]], targets["y_index"]
-        validation_batches = None
-        if params.early_stopping and not context.incremental:
-            X_labeled, X_val, y_labeled, y_val = self._validation_split_labeled(
-                X_labeled, y_labeled, context.split_seed
-            )
-            validation_batches = self._held_out_batches(
-                (as_tensor(X_val, dtype=context.dtype, device="cpu"), torch.as_tensor(y_val)),
-                context,
-            )
-        uses_unlabeled = trains_on_unlabeled(params, self._n_unlabeled(targets))
-        images = config.spec.image_shape is not None
-        batch_size = self._batch_size(
-            len(X_labeled), auto=auto_labeled_batch(len(X_labeled), uses_unlabeled, images)
-        )
-        unlabeled_batch_size = batch_size * params.unlabeled_ratio
-        n_unlabeled = self._n_unlabeled(targets) if uses_unlabeled else 0
-        unlabeled = self._unlabeled_rows(
-            X, ~targets["labeled"] if uses_unlabeled else None, unlabeled_batch_size, context
-        )
-        labeled = (
-            as_tensor(X_labeled, dtype=context.dtype, device="cpu"),
-            torch.as_tensor(y_labeled, dtype=torch.long),
-        )
+        uses_unlabeled = trains_on_unlabeled(params, int(np.count_nonzero(~labels.labeled)))
         return Phase(
             "fine-tuning",
-            max_iter=1 if context.incremental else params.max_iter,
+            max_iter=(1 if context.incremental else params.max_iter) if labels.labeled.any() else 0,
             objective=lambda generator: self._fine_tuning_objective(
                 config, params, generator, clips_noise=context.in_unit_interval
             ),
-            batches=lambda generator: LabeledUnlabeledBatches(
-                *labeled,
-                unlabeled(generator),
-                labeled_batch_size=batch_size,
-                unlabeled_batch_size=unlabeled_batch_size,
-                generator=generator,
-                device=context.device,
-                min_batch_size=context.min_batch_size,
-                shuffle=self.shuffle,
+            data=PhaseData(
+                X,
+                labeled=labels.labeled,
+                y=labels.y_index,
+                unlabeled=~labels.labeled if uses_unlabeled else None,
             ),
-            weight_decay=self._weight_decay("classification", params.alpha, batch_size, X.shape[1]),
-            batch_size=min(batch_size, n_unlabeled or batch_size),
-            rows_per_step=batch_size + (unlabeled_batch_size if n_unlabeled else 0),
-            validation_batches=validation_batches,
+            batch_size=params.batch_size,
+            holds_out=params.early_stopping and not context.incremental,
         )
-
-    def _unlabeled_rows(self, X, mask, batch_size, context):
-        """``unlabeled(generator)``: the rows of ``mask`` (None: none) for fine-tuning.
-
-        In memory, a tensor; from an out-of-core X, batches read by chunks
-        (:class:`~skae.nn.ChunkedBatches` over those rows), never all at once.
-        """
-        if mask is not None and isinstance(X, OutOfCoreData):
-            rows = RowSubset(X.source, np.flatnonzero(mask))
-            return lambda generator: ChunkedBatches(
-                rows,
-                batch_size,
-                window_batches=self.shuffle_window,
-                shuffle=self.shuffle,
-                generator=generator,
-                dtype=context.dtype,
-                device=context.device,
-                min_batch_size=context.min_batch_size,
-            )
-        X_unlabeled = as_tensor(
-            X[mask] if mask is not None else X[:0], dtype=context.dtype, device="cpu"
-        )
-        return lambda generator: X_unlabeled
 
     def _fine_tuning_objective(self, config, params, generator, *, clips_noise):
         """The fine-tuning loss; ``clips_noise``: noisy pixels stay in [0, 1], as the data."""
@@ -207,20 +147,8 @@ class FineTuningMixin:
             image_shape=image_shape,
         )
 
-    def _validation_split_labeled(self, X, y, seed):
-        n_classes = len(np.unique(y))
-        n_val = int(np.ceil(self.validation_fraction * len(X)))
-        if n_val < n_classes or len(X) - n_val < n_classes:
-            raise ValueError(
-                f"early_stopping needs at least one labeled row of each of the {n_classes} "
-                f"classes on both sides of the validation split, but "
-                f"validation_fraction={self.validation_fraction} of {len(X)} labeled "
-                "rows cannot give that."
-            )
-        return train_test_split(X, y, test_size=n_val, stratify=y, random_state=seed)
-
-    def _store_fit(self, network, optimizer, config, device, histories, first_pass, targets):
-        super()._store_fit(network, optimizer, config, device, histories, first_pass, targets)
-        self.classes_ = targets["classes"]
+    def _store_fit(self, network, optimizer, config, device, histories, first_pass, labels):
+        super()._store_fit(network, optimizer, config, device, histories, first_pass, labels)
+        self.classes_ = labels.classes
         if first_pass:
             self.pretrain_loss_curve_ = histories.get("pretraining", History()).loss_curve

@@ -1,12 +1,13 @@
-"""The two records of the fit template: a training phase, and the fitted configuration.
+"""The records of the fit template: a training phase, the labels, the fitted configuration.
 
 An estimator declares its training as a list of :class:`Phase` records
 (the transformers one, :class:`~skae.AutoencoderClassifier` pretraining and
 fine-tuning); :meth:`skae._base.BaseAutoencoder._fit` runs them through the
-engine's one loop. What inference and scoring need is captured at ``fit``
-in one immutable :class:`FittedConfig` of plain data (numbers, strings,
-tuples, and the user's module factories), which is what a saved model
-writes, so that no method reads a parameter changed after ``fit``.
+engine's one loop. The classifier's validated y is a :class:`Labels`.
+What inference and scoring need is captured at ``fit`` in one immutable
+:class:`FittedConfig` of plain data (numbers, strings, tuples, and the
+user's module factories), which is what a saved model writes, so that no
+method reads a parameter changed after ``fit``.
 """
 
 from dataclasses import dataclass
@@ -69,7 +70,10 @@ class FittedConfig:
 
 @dataclass(frozen=True)
 class Phase:
-    """One stage of training, as an estimator declares it.
+    """One stage of training, as an estimator declares it: its data, not its batches.
+
+    The fit template turns it into batch sources, a validation split and
+    an optimizer (:func:`skae._training.phase_batches`).
 
     Attributes
     ----------
@@ -80,17 +84,15 @@ class Phase:
     objective : callable
         ``objective(generator) -> objective`` for :func:`skae.nn.fit_loop`,
         drawing its random numbers from ``generator``.
-    batches : callable
-        ``batches(generator) -> batch source``, shuffling with ``generator``.
-    weight_decay : float
-        Adam's ``weight_decay`` on the weights.
+    data : skae._training.PhaseData
+        The rows it trains on: all of X, or labeled rows (and unlabeled ones
+        beside them).
     batch_size : int
-        Rows of the smallest batch kind per step, which batch normalisation
-        needs to be at least 2.
-    rows_per_step : int
-        All rows a step computes on, for the choice of threads.
-    validation_batches : object, default=None
-        Held-out batches to monitor, or None.
+        Rows (labeled rows, for a classification phase) per step; fewer
+        rows than that make one batch.
+    holds_out : bool, default=False
+        Whether it holds out ``validation_fraction`` of its rows and watches
+        their loss (``early_stopping``).
     submodule : str, default=None
         The attribute of the network this phase trains; None trains it all.
     keeps_optimizer : bool, default=True
@@ -102,13 +104,30 @@ class Phase:
     name: str
     max_iter: int
     objective: Any
-    batches: Any
-    weight_decay: float
+    data: Any
     batch_size: int
-    rows_per_step: int
-    validation_batches: Any = None
+    holds_out: bool = False
     submodule: str | None = None
     keeps_optimizer: bool = True
+
+
+@dataclass(frozen=True)
+class Labels:
+    """What the classifier's phases need of y.
+
+    Attributes
+    ----------
+    labeled : ndarray of bool
+        The rows of X that carry a label (not -1).
+    y_index : ndarray of int
+        The class index of each labeled row, into ``classes``.
+    classes : ndarray
+        The classes, sorted.
+    """
+
+    labeled: np.ndarray
+    y_index: np.ndarray
+    classes: np.ndarray
 
 
 @dataclass(frozen=True)

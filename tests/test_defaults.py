@@ -81,6 +81,7 @@ def test_flat_rows_keep_the_dense_classifier_without_signals():
         "alpha": 1e-4,
         "pretrain_iter": 20,
         "max_iter": 100,
+        "batch_size": 64,  # labeled rows per step beside unlabeled ones
     }
     assert clf.n_iter_ <= 100
 
@@ -109,6 +110,7 @@ def test_images_with_unlabeled_rows_get_the_validated_recipe(monkeypatch):
         "alpha": 1e-4,
         "pretrain_iter": 1,
         "max_iter": 1,
+        "batch_size": 64,
     }
     assert clf.transform(X[:2]).shape == (2, 128)
 
@@ -270,7 +272,8 @@ def test_transformers_choose_the_network_from_image_shape(estimator_class):
     images = _quick(estimator_class, max_iter=1, image_shape=(8, 8)).fit(X)
     assert (flat.architecture_, flat.loss_) == ("dense", "bce")
     assert (images.architecture_, images.loss_) == ("conv", "bce")
-    assert set(TRANSFORMER_RULES) == {"architecture", "loss"}
+    assert set(TRANSFORMER_RULES) == {"architecture", "loss", "batch_size"}
+    assert flat.batch_size_ == images.batch_size_ == 256  # asked for; 60 rows make one batch
 
 
 def test_the_autoencoder_on_pixel_images_gets_a_wide_code_and_denoising():
@@ -279,11 +282,11 @@ def test_the_autoencoder_on_pixel_images_gets_a_wide_code_and_denoising():
     pixels = _quick(AutoencoderTransformer, max_iter=1, image_shape=(8, 8)).fit(X)
     unscaled = _quick(AutoencoderTransformer, max_iter=1, image_shape=(8, 8)).fit(X * 3)
     assert _fitted_choices(flat) == {
-        "architecture": "dense", "loss": "bce",
+        "architecture": "dense", "loss": "bce", "batch_size": 256,
         "n_components": 32, "corruption": None, "corruption_level": 0.1,
     }  # fmt: skip
     assert _fitted_choices(pixels) == {
-        "architecture": "conv", "loss": "bce",
+        "architecture": "conv", "loss": "bce", "batch_size": 256,
         "n_components": 128, "corruption": "gaussian", "corruption_level": 0.2,
     }  # fmt: skip
     assert (unscaled.n_components_, unscaled.corruption_) == (128, None)

@@ -31,6 +31,7 @@ from skae._persistence import _tensors
 from skae._persistence._codec import Named, decode, encode, review, string_budget
 from skae._persistence._container import parse_json
 from skae._persistence._errors import ModelFileError
+from skae._training import make_optimizer
 from skae._transformer import AutoencoderTransformer
 from skae._variational import VariationalAutoencoder
 from skae.nn import ARCHITECTURES, NetworkSpec
@@ -158,7 +159,7 @@ def build_estimator(record, resolve, where):
     # The layout training left (channels-last under autocast), whose kernels round alike.
     layout = inference_precision(estimator._config.precision, device).memory_format(network)
     network.to(device=device, memory_format=layout).eval()
-    optimizer = estimator._make_optimizer(network, weight_decay=0.0)
+    optimizer = make_optimizer(network, 0.0, estimator.learning_rate_init)
     _check_optimizer_state(record.optimizer, optimizer, where)
     optimizer.load_state_dict(record.optimizer)
     estimator.module_, estimator.optimizer_, estimator.device_ = network, optimizer, device
@@ -198,9 +199,7 @@ def _rebuilt_network(estimator, weights, where):
     build = functools.partial(
         build_seeded,
         functools.partial(
-            estimator._new_network,
-            estimator._config,
-            {"classes": getattr(estimator, "classes_", None)},
+            estimator._new_network, estimator._config, getattr(estimator, "classes_", None)
         ),
         seed=0,
         dtype=floating[0] if floating else torch.float32,
