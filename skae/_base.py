@@ -35,7 +35,7 @@ from skae._out_of_core import validate_X, value_range
 from skae._params import positive_sizes, resolve_image_shape
 from skae._training import continue_optimizer, make_optimizer, phase_batches
 from skae._warnings import warn_at_caller
-from skae.nn import ARCHITECTURES, ReconstructionLoss, fit_loop
+from skae.nn import ARCHITECTURES, fit_loop
 from skae.nn._compile import CompiledFunction
 from skae.nn._device import (
     caller_thread_limit,
@@ -45,7 +45,7 @@ from skae.nn._device import (
     thread_limit,
     training_threads,
 )
-from skae.nn._inference import map_batches
+from skae.nn._inference import InferenceModule, map_batches
 from skae.nn._losses import CORRUPTIONS
 from skae.nn._modules import ACTIVATIONS, build_seeded
 from skae.nn._precision import (
@@ -476,7 +476,15 @@ class BaseAutoencoder(NetworkParamsMixin, BaseEstimator):
 
     # ------------------------------------------------------------- inference
 
-    def _map(self, fn, X):
+    def _inference(self, method, X):
+        """The fitted network's inference ``method`` over X, a validated array.
+
+        The method is an :class:`~skae.nn._inference.InferenceModule`, which
+        :func:`skae.to_onnx` exports too.
+        """
+        return self._run_network(InferenceModule(self.module_, method, self._config.loss), X)
+
+    def _run_network(self, fn, X):
         """Run ``fn`` over X on the fitted device, in the fitted precision, compiled if fitted so.
 
         The output has X's dtype. Parameters changed after fitting (say
@@ -489,11 +497,6 @@ class BaseAutoencoder(NetworkParamsMixin, BaseEstimator):
             fn = CompiledFunction(fn)
         out = map_batches(fn, X, device=self.device_, dtype=dtype, precision=precision)
         return out.astype(X.dtype, copy=False)
-
-    def _decode(self, Z):
-        """The reconstruction, in the input space, of codes Z (a validated array)."""
-        output = ReconstructionLoss(self._config.loss).output_activation
-        return self._map(lambda z: output(self.module_.decoder(z)), Z)
 
     # ----------------------------------------------------------------- state
 

@@ -115,7 +115,7 @@ class BaseAutoencoderTransformer(
             The code, with the dtype of X (float32 or float64).
         """
         X = self._validated(X)
-        return self._map(self.module_.encode, X)
+        return self._inference("transform", X)
 
     def inverse_transform(self, X):
         """Decode codes back into the input space.
@@ -137,7 +137,7 @@ class BaseAutoencoderTransformer(
                 f"X has {X.shape[1]} features, but inverse_transform expects "
                 f"codes of n_components={self._n_features_out} features."
             )
-        return self._decode(X)
+        return self._inference("inverse_transform", X)
 
     def score_samples(self, X):
         """Negative training loss of each sample, without any random draw.
@@ -157,7 +157,7 @@ class BaseAutoencoderTransformer(
         """
         X = self._validated(X, scored=True)
         objective = self._objective(self._config, generator=None)
-        return -self._map(lambda x: objective.per_sample(self.module_, x), X)
+        return -self._run_network(lambda x: objective.per_sample(self.module_, x), X)
 
     def score(self, X, y=None):
         """Mean of :meth:`score_samples` over X (greater is better).

@@ -506,7 +506,7 @@ class AutoencoderClassifier(
             Probabilities of the classes of ``classes_``, rows summing to 1.
         """
         X = self._validated(X)
-        return self._map(lambda x: self.module_(x).softmax(dim=1), X)
+        return self._inference("predict_proba", X)
 
     def predict_log_proba(self, X):
         """Logarithm of the class probabilities of each row.
@@ -554,7 +554,7 @@ class AutoencoderClassifier(
             The code, with the dtype of X.
         """
         X = self._validated(X)
-        return self._map(self.module_.encode, X)
+        return self._inference("transform", X)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -39,7 +39,7 @@ from skae._extras import import_extra
 from skae._pretrained import PretrainedClassifier
 from skae._transformer import AutoencoderTransformer
 from skae._variational import VariationalAutoencoder
-from skae.nn import ReconstructionLoss
+from skae.nn._inference import InferenceModule
 
 #: What :func:`to_onnx` exports of each kind of estimator: method -> what the graph computes.
 METHODS = {
@@ -245,24 +245,6 @@ class _ExportError(ValueError):
         self.estimator = estimator
 
 
-class _Method(torch.nn.Module):
-    """A fitted network's method as a module's ``forward``, for the exporter."""
-
-    def __init__(self, network, method, loss):
-        super().__init__()
-        self.network, self.method = network, method
-        self.output = ReconstructionLoss(loss).output_activation
-
-    def forward(self, x):
-        if self.method == "transform":
-            return self.network.encode(x)
-        if self.method == "predict_proba":
-            return self.network(x).softmax(dim=1)
-        if self.method == "inverse_transform":
-            return self.output(self.network.decoder(x))
-        return self.output(self.network.decoder(self.network.encode(x)))
-
-
 def _export(estimator, method, X, opset):
     """The ONNX model of ``method`` of a fitted skae estimator, traced on rows of X."""
     _require("onnx")
@@ -273,7 +255,7 @@ def _export(estimator, method, X, opset):
     if method == "inverse_transform":
         with torch.inference_mode():
             sample = network.encode(sample).clone()
-    module = _Method(network, method, estimator._config.loss).eval()
+    module = InferenceModule(network, method, estimator._config.loss).eval()
     try:
         with _quiet_exporter():
             program = torch.onnx.export(

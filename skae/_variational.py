@@ -201,7 +201,7 @@ class VariationalAutoencoder(BaseAutoencoderTransformer):
         """
         X = self._validated(X)
         # One pass of the encoder gives both halves: means, then log-variances.
-        mean, log_var = np.hsplit(self._map(self.module_.encoder, X), 2)
+        mean, log_var = np.hsplit(self._inference("posterior", X), 2)
         return mean, np.exp(0.5 * log_var)
 
     @validate_params(
@@ -236,4 +236,4 @@ class VariationalAutoencoder(BaseAutoencoderTransformer):
         rng = _local_random_state(random_state)
         dtype = next(self.module_.parameters()).detach().cpu().numpy().dtype
         codes = rng.standard_normal((n_samples, self._n_features_out)).astype(dtype)
-        return self._decode(codes)
+        return self._inference("inverse_transform", codes)
