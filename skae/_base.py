@@ -16,9 +16,7 @@ import contextlib
 import copy
 import functools
 import os
-from dataclasses import dataclass
 from numbers import Integral, Real
-from types import SimpleNamespace
 
 import numpy as np
 import torch
@@ -33,17 +31,19 @@ from skae._fitted import FittedConfig, Seeds
 from skae._network_params import NetworkParamsMixin
 from skae._out_of_core import validate_X, value_range
 from skae._params import positive_sizes, resolve_image_shape
-from skae._training import continue_optimizer, make_optimizer, phase_batches
+from skae._training import (
+    PhaseContext,
+    has_batch_norm,
+    interrupted,
+    run_phases,
+    runs_full_budget,
+)
 from skae._warnings import warn_at_caller
-from skae.nn import ARCHITECTURES, fit_loop
+from skae.nn import ARCHITECTURES
 from skae.nn._compile import CompiledFunction
 from skae.nn._device import (
-    caller_thread_limit,
     loadable_device,
-    make_generator,
     resolve_device,
-    thread_limit,
-    training_threads,
 )
 from skae.nn._inference import InferenceModule, map_batches
 from skae.nn._losses import CORRUPTIONS
@@ -54,12 +54,8 @@ from skae.nn._precision import (
     inference_precision,
     resolve_precision,
 )
-from skae.nn._progress import EpochLogger
 from skae.nn._serialization import dumps, loads
 from skae.nn._training import LEARNING_RATE_SCHEDULES, History
-
-#: How far outside [0, 1] rows that are only encoded or classified may lie, for ``"bce"``.
-RANGE_MARGIN = 1.0
 
 
 class BaseAutoencoder(NetworkParamsMixin, BaseEstimator):
@@ -143,26 +139,34 @@ class BaseAutoencoder(NetworkParamsMixin, BaseEstimator):
                     network.load_state_dict(resumed.weights)
             else:
                 network = copy.deepcopy(self.module_).to(device=device, dtype=precision.dtype)
-            context = _PhaseContext(
+            context = PhaseContext(
                 device=device,
                 dtype=precision.dtype,
+                precision=precision,
                 split_seed=int(split_seeds.generate_state(1)[0]),
                 first_pass=first_pass,
                 incremental=incremental,
-                min_batch_size=2 if _has_batch_norm(network) else 1,
+                min_batch_size=2 if has_batch_norm(network) else 1,
                 params=params,
                 batch_size_given=self.batch_size != "auto",
                 in_unit_interval=traits.in_unit_interval,
+                n_features=X.shape[1],
+                compile=config.compile,
             )
-            phases = self._phases(X, labels, config, context)
-            optimizer, histories = self._run_phases(
-                network, phases, phase_seeds, config, precision, context, X.shape[1],
+            optimizer, histories = run_phases(
+                network,
+                self._phases(X, labels, config, context),
+                context,
+                seeds=phase_seeds,
+                continued=None
+                if first_pass
+                else (self.optimizer_, getattr(self, "_reference_losses", {})),
                 saving=(checkpoint, resumed, seeds),
-            )  # fmt: skip
+            )
         self._store_fit(network, optimizer, config, device, histories, first_pass, labels)
         self._store_resolved(params)
         self._seeds = seeds.advanced()
-        if checkpoint is not None and not _interrupted(histories):
+        if checkpoint is not None and not interrupted(histories):
             checkpoint.remove()
         self._warn_about_stop(histories, incremental, params)
         return self
@@ -208,123 +212,6 @@ class BaseAutoencoder(NetworkParamsMixin, BaseEstimator):
         self._resolved_auto = {name: getattr(params, name) for name in self._auto_rules}
         for name, value in self._resolved_auto.items():
             setattr(self, f"{name}_", value)
-
-    def _run_phases(
-        self, network, phases, seeds, config, precision, context, n_features, saving,
-    ):  # fmt: skip
-        """Train ``network`` phase after phase; stop them all at an interrupt.
-
-        Each phase that runs gets its batches, validation split and weight
-        decay from :func:`~skae._training.phase_batches`, all made before the
-        first epoch. ``saving`` is ``(checkpoint, resumed, seeds)``: the
-        checkpoint written after every epoch (or None), the state it held when
-        the fit began (or None), and the fit's seeds. A resumed fit skips the
-        phases the checkpoint had finished and continues the one it was in.
-
-        Returns the optimizer of the phase that keeps it (continued from
-        ``optimizer_`` when training goes on) and the history of each phase
-        run, by name.
-        """
-        resumed = saving[1]
-        runs = [
-            phase.max_iter > 0 and (resumed is None or index >= resumed.phase)
-            for index, phase in enumerate(phases)
-        ]
-        built = [
-            phase_batches(p, context) if run else None for p, run in zip(phases, runs, strict=True)
-        ]
-        decays = [b.weight_decay if b is not None else 0.0 for b in built]
-        modules = [getattr(network, p.submodule) if p.submodule else network for p in phases]
-        optimizers = [
-            make_optimizer(module, decay, self.learning_rate_init)
-            for module, decay in zip(modules, decays, strict=True)
-        ]
-        kept = next(i for i, phase in enumerate(phases) if phase.keeps_optimizer)
-        if not context.first_pass:
-            continue_optimizer(
-                optimizers[kept], self.optimizer_, decays[kept], self.learning_rate_init
-            )
-        references = getattr(self, "_reference_losses", {}) if not context.first_pass else {}
-        phase_seeds = seeds.spawn(len(phases))
-        histories = {}
-        if resumed is not None:
-            histories.update(resumed.histories)
-            for optimizer, state in zip(optimizers, resumed.optimizers, strict=False):
-                optimizer.load_state_dict(state)
-        for index, phase in enumerate(phases):
-            if not runs[index]:
-                continue
-            batches = built[index]
-            if context.min_batch_size > batches.smallest_batch:
-                raise ValueError(
-                    f"The network normalises over each batch (batch normalisation, e.g. "
-                    f"architecture='vgg'), which needs at least 2 rows per batch, but "
-                    f"{phase.name} has batches of {batches.smallest_batch} sample(s). Give more "
-                    "rows (labeled and unlabeled), or use an architecture without batch "
-                    "normalisation."
-                )
-            shuffle_seed, draws_seed = (int(seed) for seed in phase_seeds[index].generate_state(2))
-            generators = {
-                "shuffle": torch.Generator().manual_seed(shuffle_seed),
-                "draws": make_generator(draws_seed, context.device),
-            }
-            resume, on_epoch_end = _checkpointing(
-                saving, index, generators, histories, network, optimizers
-            )
-            histories[phase.name] = self._train(
-                modules[index],
-                phase.objective(generators["draws"]),
-                optimizers[index],
-                batches.batches(generators["shuffle"]),
-                validation_batches=batches.validation,
-                max_iter=phase.max_iter,
-                n_features=n_features,
-                rows_per_step=batches.rows_per_step,
-                precision=precision,
-                compile=config.compile,
-                reference_loss=references.get(phase.name),
-                params=context.params,
-                resume=resume,
-                on_epoch_end=on_epoch_end,
-            )
-            if histories[phase.name].stop_reason == "interrupted":
-                break
-        return optimizers[kept], histories
-
-    def _train(
-        self, module, objective, optimizer, batches, *, validation_batches, max_iter, n_features,
-        rows_per_step, precision, compile, reference_loss, params, resume, on_epoch_end,
-    ):  # fmt: skip
-        """Run the engine's loop with the estimator's stopping rules, threads and logger.
-
-        A cosine schedule is a plan over ``max_iter`` epochs: it runs them all,
-        unless ``validation_batches`` are monitored. ``resume`` and
-        ``on_epoch_end`` are :func:`~skae.nn.fit_loop`'s, for checkpoints.
-        """
-        module.to(memory_format=precision.memory_format(module))
-        n_threads = training_threads(module, n_features, rows_per_step, caller_thread_limit())
-        with thread_limit(n_threads):
-            return fit_loop(
-                module,
-                objective,
-                optimizer,
-                batches,
-                validation_batches=validation_batches,
-                max_iter=max_iter,
-                tol=self.tol,
-                n_iter_no_change=(
-                    None
-                    if _runs_full_budget(params) and validation_batches is None
-                    else self.n_iter_no_change
-                ),
-                logger=EpochLogger(self.verbose, max_iter),
-                precision=precision,
-                compile=compile,
-                learning_rate_schedule=LEARNING_RATE_SCHEDULES[params.learning_rate],
-                reference_loss=reference_loss,
-                resume=resume,
-                on_epoch_end=on_epoch_end,
-            )
 
     def _validate_training_data(self, X, y, *, reset):
         """``(X, labels)``: validated X and the :class:`~skae._fitted.Labels` of y, or None."""
@@ -387,23 +274,15 @@ class BaseAutoencoder(NetworkParamsMixin, BaseEstimator):
         """The weights of the scoring objective, as ``((name, value), ...)``; none by default."""
         return ()
 
-    def _check_input_range(self, X, loss, margin=0.0):
-        """Refuse X outside [0, 1] (widened by ``margin`` on each side) for ``loss="bce"``."""
+    def _check_input_range(self, X, loss):
+        """Refuse X outside [0, 1] for ``loss="bce"``."""
         low_high = value_range(X) if loss == "bce" else None
-        if low_high is None or (low_high[0] >= -margin and low_high[1] <= 1 + margin):
-            return
-        low, high = low_high
-        if margin:
+        if low_high is not None and (low_high[0] < 0 or low_high[1] > 1):
             raise ValueError(
-                f"This model was fitted with loss='bce' on X in [0, 1], but X has values in "
-                f"[{low:g}, {high:g}], beyond [{-margin:g}, {1 + margin:g}]: it is not scaled "
-                "as the training data were. Scale it with the scaler fitted on them "
-                "(MinMaxScaler(clip=True) keeps new rows in [0, 1])."
+                f"loss='bce' needs X scaled to [0, 1], but X has values in "
+                f"[{low_high[0]:g}, {low_high[1]:g}]. Scale it (e.g. MinMaxScaler) or use "
+                "loss='mse'."
             )
-        raise ValueError(
-            f"loss='bce' needs X scaled to [0, 1], but X has values in [{low:g}, {high:g}]. "
-            "Scale it (e.g. MinMaxScaler) or use loss='mse'."
-        )
 
     def _store_fit(self, network, optimizer, config, device, histories, first_pass, labels):
         """Set the fitted attributes, only once training has succeeded.
@@ -451,7 +330,7 @@ class BaseAutoencoder(NetworkParamsMixin, BaseEstimator):
                 )
                 return
         main = histories.get(self._main_phase)
-        planned = _runs_full_budget(params)
+        planned = runs_full_budget(params)
         if main is not None and main.stop_reason == "max_iter" and not incremental and not planned:
             warn_at_caller(
                 f"Stochastic optimizer: maximum iterations ({params.max_iter}) reached "
@@ -460,18 +339,20 @@ class BaseAutoencoder(NetworkParamsMixin, BaseEstimator):
             )
 
     def _validated(self, X, *, scored=False):
-        """X checked for ``transform``-like methods: fitted, its columns, and its range.
+        """X checked for ``transform``-like methods: fitted, and its columns.
 
-        For ``loss="bce"``, ``scored`` rows are compared with their
-        reconstruction by that loss, so they must lie in [0, 1]. Rows that are
-        only encoded or classified may stray by up to the whole training range
-        on either side (``RANGE_MARGIN``): test rows of a ``MinMaxScaler``
-        fitted on the training rows fall a little outside, unscaled rows (pixels
-        in [0, 255]) far outside.
+        ``scored`` rows are compared with their reconstruction by the fitted
+        loss, so they must also lie in its range ([0, 1] for ``"bce"``). Rows
+        that are only encoded or classified need not, whatever their range:
+        the test rows of a ``MinMaxScaler`` fitted on the training rows fall
+        outside, far outside for a feature nearly constant in training (a
+        digit's corner pixel), and a range check there failed the README's
+        own grid search.
         """
         check_is_fitted(self)
         X = validate_X(self, X, reset=False)
-        self._check_input_range(X, self._config.loss, margin=0.0 if scored else RANGE_MARGIN)
+        if scored:
+            self._check_input_range(X, self._config.loss)
         return X
 
     # ------------------------------------------------------------- inference
@@ -545,60 +426,3 @@ def _local_random_state(random_state):
     if isinstance(random_state, np.random.RandomState):
         return random_state
     return np.random.RandomState(random_state)
-
-
-@dataclass(frozen=True)
-class _PhaseContext:
-    """What the fit template resolved once, for the estimator's :meth:`_phases`."""
-
-    device: torch.device
-    dtype: torch.dtype
-    split_seed: int
-    first_pass: bool
-    incremental: bool
-    min_batch_size: int
-    params: SimpleNamespace
-    #: Whether the user gave ``batch_size`` (which warns when clipped), or left it "auto".
-    batch_size_given: bool
-    #: Whether every training value lies in [0, 1] (pixels), where noise saturates.
-    in_unit_interval: bool
-
-
-def _runs_full_budget(params):
-    """Whether training runs every epoch of ``max_iter``: a cosine schedule is planned over them."""
-    return params.learning_rate == "cosine" and not params.early_stopping
-
-
-def _checkpointing(saving, index, generators, histories, network, optimizers):
-    """``(resume, on_epoch_end)`` of phase number ``index`` for the engine's loop.
-
-    ``saving`` is :meth:`BaseAutoencoder._run_phases`'s. The phase the
-    checkpoint was in gets its generators back and resumes its loop; with a
-    checkpoint, every epoch's end writes the state of the phases so far.
-    """
-    checkpoint, resumed, seeds = saving
-    resume = None
-    if resumed is not None and index == resumed.phase:
-        for name, generator in generators.items():
-            generator.set_state(resumed.generators[name])
-        resume = resumed.loop
-    if checkpoint is None:
-        return resume, None
-    on_epoch_end = functools.partial(
-        checkpoint.write,
-        seeds=seeds,
-        phase=index,
-        histories=dict(histories),
-        network=network,
-        optimizers=optimizers[: index + 1],
-        generators=generators,
-    )
-    return resume, on_epoch_end
-
-
-def _interrupted(histories):
-    return any(history.stop_reason == "interrupted" for history in histories.values())
-
-
-def _has_batch_norm(network):
-    return any(isinstance(m, torch.nn.modules.batchnorm._BatchNorm) for m in network.modules())

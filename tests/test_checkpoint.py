@@ -14,7 +14,7 @@ import pytest
 import torch
 from sklearn.datasets import load_digits
 
-import skae._base
+import skae._training
 import skae.nn._training as training
 from skae import AutoencoderClassifier, AutoencoderTransformer, ModelFileError, _checkpoint
 
@@ -277,7 +277,7 @@ def _no_training(monkeypatch):
     def fail(*args, **kwargs):
         raise AssertionError("training started")
 
-    monkeypatch.setattr(skae._base, "fit_loop", fail)
+    monkeypatch.setattr(skae._training, "fit_loop", fail)
 
 
 def test_a_checkpoint_path_that_cannot_be_written_fails_before_training(tmp_path, monkeypatch):

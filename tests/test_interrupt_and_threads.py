@@ -9,7 +9,7 @@ import torch
 from numpy.testing import assert_array_equal
 from threadpoolctl import threadpool_limits
 
-import skae._base
+import skae._training
 import skae.nn._training as training
 
 from ._helpers import blobs, fast_autoencoder
@@ -57,13 +57,13 @@ def test_second_ctrl_c_aborts_and_keeps_previous_model(monkeypatch):
 
 def _record_threads(monkeypatch):
     seen = []
-    original = skae._base.fit_loop
+    original = skae._training.fit_loop
 
     def recording_fit_loop(*args, **kwargs):
         seen.append(torch.get_num_threads())
         return original(*args, **kwargs)
 
-    monkeypatch.setattr(skae._base, "fit_loop", recording_fit_loop)
+    monkeypatch.setattr(skae._training, "fit_loop", recording_fit_loop)
     return seen
 
 
@@ -93,17 +93,17 @@ def test_parallel_workers_get_one_thread_each_on_two_cores():
     def fit_and_count(seed):
         X, _ = blobs(seed=seed)
         seen = []
-        original = skae._base.fit_loop
+        original = skae._training.fit_loop
 
         def recording(*args, **kwargs):
             seen.append(torch.get_num_threads())
             return original(*args, **kwargs)
 
-        skae._base.fit_loop = recording
+        skae._training.fit_loop = recording
         try:
             fast_autoencoder(max_iter=2).fit(X)
         finally:
-            skae._base.fit_loop = original
+            skae._training.fit_loop = original
         return seen[0]
 
     counts = Parallel(n_jobs=2)(delayed(fit_and_count)(seed) for seed in range(2))
