@@ -522,7 +522,7 @@ def test_finetuned_rows_keep_the_classifiers_own_budget_unless_told(monkeypatch)
     from skae.cli import build_parser
 
     # A schedule that decays over a budget chosen for another data set cost the conv
-    # row on digits 2 points at 30 epochs (benchmarks/README.md, "skae compare on the
+    # row on digits 2 points at 30 epochs (benchmarks/DECISIONS.md, "skae compare on the
     # defaults"), so compare fine-tunes for the classifier's own "auto" budget.
     assert inspect.signature(run_comparison).parameters["finetune_epochs"].default == "auto"
     args = build_parser().parse_args(["compare"])
