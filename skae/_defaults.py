@@ -6,7 +6,8 @@ Each estimator names its rules (:data:`TRANSFORMER_RULES`,
 in the table's order. Every value was chosen on the validation split of
 ``benchmarks/bench_classifier_validation.py`` (Fashion-MNIST) and checked on
 ``benchmarks/bench_digits_defaults.py``; the user guide's "Defaults chosen
-from the data" says why, rule by rule.
+from the data" says why, rule by rule, and ``benchmarks/DECISIONS.md`` keeps
+what each was measured against.
 """
 
 import math
@@ -17,16 +18,16 @@ AUTO = "auto"
 
 #: Fine-tuning steps the classifier's epoch budget aims at on images: 30
 #: epochs of Fashion-MNIST with unlabeled rows (the budget its recipe was
-#: validated with, about 25 minutes on 2 cores), 45 when every row is labeled
-#: (the noisy views learn slower than the recipe's 30 clean epochs; 0.9299
-#: against 0.9274 on the validation split, 0.861 against 0.850 at noise 0.2;
-#: 20 minutes for all 60,000 images on 2 cores). Small image sets stop at 150
-#: epochs: twice as fast as 300 on digits, for 0.3 points
-#: (benchmarks/README.md, "The defaults' quick check").
+#: validated with), 45 when every row is labeled (the noisy views learn slower
+#: than the recipe's clean ones). Small image sets stop at 150 epochs. See
+#: benchmarks/DECISIONS.md, "The fine-tuning budget with every label" and
+#: "Epoch caps for small image sets".
 FINE_TUNING_STEPS = {"semi-supervised": 7000, "supervised": 10500}
 FINE_TUNING_EPOCHS = (30, 150)
 #: Pretraining steps on images: 5 epochs of Fashion-MNIST with unlabeled rows,
-#: 2 when every row is labeled (the validated recipes), at most 50 epochs.
+#: 2 when every row is labeled (the validated recipes), at most 50 epochs (see
+#: benchmarks/DECISIONS.md, "The VGG-style network and the cosine schedule" and
+#: "Epoch caps for small image sets").
 PRETRAINING_STEPS = {"semi-supervised": 1200, "supervised": 480}
 PRETRAINING_EPOCHS = (2, 50)
 #: Rows per step of a reconstruction phase with ``batch_size="auto"`` (a phase with fewer rows
@@ -37,19 +38,16 @@ RECONSTRUCTION_BATCH = 256
 LABELED_BATCH = (64, 256)
 STEPS_PER_SUPERVISED_EPOCH = 100
 #: ``alpha`` (the L2 penalty) when images are fine-tuned on labeled rows only, and otherwise.
-#: With every Fashion-MNIST row labeled, the validation split scored 0.9405 / 0.9174 / 0.8790
-#: (clean / noise 0.1 / noise 0.2) with 0.1 and 0.9403 / 0.9178 / 0.8820 with 1, against
-#: 0.9375 / 0.9143 / 0.8786 with 1e-4; the smaller of the two is the lighter change for small
-#: image sets, whose batches of 64 rows weigh alpha four times as much as 256 do
-#: (benchmarks/README.md, "The L2 penalty with every label").
+#: With every row labeled, 0.1 and 1 both beat 1e-4 on the validation split; the smaller is
+#: the lighter change for small image sets, whose batches of 64 rows weigh alpha four times
+#: as much as 256 do (see benchmarks/DECISIONS.md, "The L2 penalty with every label").
 ALPHA = {"supervised images": 0.1, "otherwise": 1e-4}
 #: Images narrower than this are not shifted: two pixels are too much of them.
 SHIFTED_MIN_SIDE = 8
 #: Any other network than the VGG-style one is shifted by a pixel per this many
 #: pixels of the image's side: 2 on 28x28, none below 14x14. Fine-tuned on
 #: 8x8 digits with 2-pixel shifts, the stride-2 conv network did not learn
-#: (0.71 against 0.91 unshifted, 10 labels per class; benchmarks/README.md,
-#: "Shifts and the network").
+#: (see benchmarks/DECISIONS.md, "Shifts and the network").
 SIDE_PER_SHIFTED_PIXEL = 14
 
 
@@ -209,8 +207,9 @@ def _pixel_images(traits):
 
 #: AutoencoderTransformer's rules: on images, a code of 128 and a denoising
 #: autoencoder. Chosen on the validation split of
-#: ``benchmarks/bench_validation.py --labeled-only``: a plain code of 32 in front
-#: of an SVC fell to 0.49 on images with noise of standard deviation 0.2.
+#: ``benchmarks/bench_validation.py --labeled-only``: a plain code collapses in
+#: front of an SVC on noisy images (see benchmarks/DECISIONS.md, "The
+#: transformer's defaults on images").
 AUTOENCODER_RULES = {
     **TRANSFORMER_RULES,
     "n_components": lambda traits, params: 128 if traits.images else 32,
