@@ -5,15 +5,17 @@ An estimator subclasses :class:`BaseAutoencoder` and says only what is its
 own: its extra parameters (``_parameter_constraints``), how it validates
 its training data (``_validate_training_data``), its training phases
 (``_phases``, records of :mod:`skae._fitted`), and its public methods.
-``_fit`` is the one fit sequence of every estimator; inference reads only
-the fitted configuration (``_config``) and the weights. How parameters
-become a network (the user's own modules included) is in
-:mod:`skae._network_params`; the transformers' public methods are in
-:mod:`skae._base_transformer`.
+``_fit`` is the one fit sequence of every estimator: every call from it
+goes down, to the records of :mod:`skae._fitted` (the fitted configuration
+makes the network), the ``"auto"`` rules of :mod:`skae._defaults` and the
+phases' batches and runs of :mod:`skae._training`. Inference reads only the
+fitted configuration (``_config``) and the weights; the transformers'
+public methods are in :mod:`skae._base_transformer`.
 """
 
 import contextlib
 import copy
+import difflib
 import functools
 import os
 from numbers import Integral, Real
@@ -28,9 +30,8 @@ from sklearn.utils.validation import check_is_fitted
 from skae._checkpoint import Checkpoint
 from skae._defaults import DataTraits, resolve
 from skae._fitted import FittedConfig, Seeds
-from skae._network_params import NetworkParamsMixin
 from skae._out_of_core import validate_X, value_range
-from skae._params import positive_sizes, resolve_image_shape
+from skae._params import MODULE_PREFIXES, positive_sizes, resolve_image_shape
 from skae._training import (
     PhaseContext,
     has_batch_norm,
@@ -58,7 +59,7 @@ from skae.nn._serialization import dumps, loads
 from skae.nn._training import LEARNING_RATE_SCHEDULES, History
 
 
-class BaseAutoencoder(NetworkParamsMixin, BaseEstimator):
+class BaseAutoencoder(BaseEstimator):
     """Base class of skae's estimators; not for direct use."""
 
     _parameter_constraints: dict = {
@@ -96,6 +97,97 @@ class BaseAutoencoder(NetworkParamsMixin, BaseEstimator):
     #: Whether the network is a :class:`skae.nn.VariationalNetwork`.
     _variational = False
 
+    # ------------------------------------------------------------ parameters
+
+    def _store_params(self, arguments):
+        """Store the arguments of ``__init__`` (its ``locals()``), unchanged.
+
+        Every signature parameter becomes the attribute of its name, as in
+        scikit-learn's estimators; the extra keyword arguments go to
+        :meth:`_set_module_params`.
+        """
+        for name in self._get_param_names():
+            setattr(self, name, arguments[name])
+        self._set_module_params(arguments["module_params"])
+
+    def _set_module_params(self, module_params):
+        """Store the extra keyword arguments of ``__init__``, as skorch does.
+
+        They live in one private dictionary, so that the public attributes of
+        an unfitted estimator are exactly its signature's parameters. Only
+        ``encoder__*`` and ``decoder__*`` are accepted: any other name is a
+        typo, refused at once with the closest parameter's name.
+        """
+        for name in module_params:
+            if not name.startswith(MODULE_PREFIXES):
+                close = difflib.get_close_matches(name, self._get_param_names(), n=1)
+                hint = f" Did you mean {close[0]!r}?" if close else ""
+                raise TypeError(
+                    f"{type(self).__name__}.__init__() got an unexpected keyword argument "
+                    f"{name!r}.{hint} Besides its own parameters it takes only encoder__* "
+                    "and decoder__* arguments for the user's modules."
+                )
+        self._module_kwargs = dict(module_params)
+
+    def _extra_params(self):
+        """Parameters beyond the signature's: ``encoder__*`` and ``decoder__*``."""
+        return dict(getattr(self, "_module_kwargs", {}))
+
+    def _check_extra_params(self):
+        for name in self._extra_params():
+            role = name.split("__")[0]
+            if getattr(self, role) is None:
+                raise ValueError(
+                    f"{name} is set, but {role}=None: the {role}__* arguments go to the "
+                    f"user's own {role} module. Set {role} to a module class or factory."
+                )
+        for role in ("encoder", "decoder"):
+            if isinstance(getattr(self, role), torch.nn.Module):
+                raise ValueError(
+                    f"{role} must be a torch.nn.Module class or a factory function, not a "
+                    f"module instance ({type(getattr(self, role)).__name__}): skae builds a "
+                    "fresh module for every fit, so that clones and grid searches never "
+                    "share weights. Pass the class, and its arguments as "
+                    f"{role}__<name>=value."
+                )
+
+    def get_params(self, deep=True):
+        """Get parameters for this estimator, ``encoder__*`` and ``decoder__*`` included.
+
+        Parameters
+        ----------
+        deep : bool, default=True
+            If True, will return the parameters for this estimator and
+            contained subobjects that are estimators.
+
+        Returns
+        -------
+        params : dict
+            Parameter names mapped to their values.
+        """
+        return {**super().get_params(deep=deep), **self._extra_params()}
+
+    def set_params(self, **params):
+        """Set the parameters of this estimator, ``encoder__*`` and ``decoder__*`` included.
+
+        Parameters
+        ----------
+        **params : dict
+            Estimator parameters.
+
+        Returns
+        -------
+        self : estimator instance
+            Estimator instance.
+        """
+        routed = [n for n in params if n.startswith(MODULE_PREFIXES) or n in self._module_kwargs]
+        if routed:
+            self._module_kwargs = {
+                **self._module_kwargs,
+                **{name: params.pop(name) for name in routed},
+            }
+        return super().set_params(**params) if params else self
+
     # --------------------------------------------------------------- fitting
 
     def _fit(self, X, y=None, *, incremental=False, **data_args):
@@ -119,7 +211,7 @@ class BaseAutoencoder(NetworkParamsMixin, BaseEstimator):
             self._check_input_range(X, params.loss)
             config = self._make_config(X.shape[1], params)
             if not first_pass:
-                self._check_structure_unchanged(config, reason)
+                self._config.check_structure_unchanged(config, reason)
             precision = resolve_precision(config.precision, device)
             checkpoint = self._checkpoint(X, labels, first_pass, incremental)
             resumed = checkpoint.read() if checkpoint is not None else None
@@ -223,7 +315,7 @@ class BaseAutoencoder(NetworkParamsMixin, BaseEstimator):
 
     def _new_network(self, config, classes=None):
         """The estimator's network for ``config``; built inside :func:`build_seeded`."""
-        return self._build_network(config)
+        return config.build_network(self._variational)
 
     def _check_params(self, params):
         """Every check of ``fit`` that ``_parameter_constraints`` cannot express.
@@ -262,13 +354,7 @@ class BaseAutoencoder(NetworkParamsMixin, BaseEstimator):
 
     def _make_config(self, n_features, params):
         """The :class:`~skae._fitted.FittedConfig` of a fit on ``n_features`` columns."""
-        return FittedConfig(
-            **self._network_config(n_features, params),
-            loss=params.loss,
-            objective=self._objective_weights(),
-            precision=params.precision,
-            compile=self.compile,
-        )
+        return FittedConfig.from_params(params, n_features, self._objective_weights())
 
     def _objective_weights(self):
         """The weights of the scoring objective, as ``((name, value), ...)``; none by default."""

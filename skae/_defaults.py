@@ -229,7 +229,7 @@ CLASSIFIER_RULES = {
     ),
     "augment_shift": _augment_shift,
     # Noisy views keep the classifier (and its batch-norm statistics) working on noisy images;
-    # on pixels in [0, 1] they are clipped to it (FineTuningMixin._fine_tuning_objective).
+    # on pixels in [0, 1] they are clipped to it (AutoencoderClassifier._fine_tuning_objective).
     "augment_noise": lambda traits, params: 0.2 if _pixel_images(traits) else 0.0,
     "consistency_weight": lambda traits, params: 1.0 if traits.semi_supervised else 0.0,
     "pseudo_label_threshold": lambda traits, params: 0.95 if traits.semi_supervised else None,

@@ -15,8 +15,16 @@ from typing import Any
 
 import numpy as np
 
-from skae._params import factory_name
-from skae.nn import NetworkSpec
+from skae._params import (
+    MODULE_PREFIXES,
+    STRUCTURAL_PARAMETERS,
+    accepts_argument,
+    factory_name,
+    positive_sizes,
+    resolve_image_shape,
+    same_value,
+)
+from skae.nn import ARCHITECTURES, NetworkSpec, build_autoencoder
 
 
 @dataclass(frozen=True)
@@ -51,6 +59,74 @@ class FittedConfig:
     objective: tuple = ()
     precision: str = "float32"
     compile: bool = False
+
+    @classmethod
+    def from_params(cls, params, n_features, objective=()):
+        """The configuration a fit on ``n_features`` columns makes of its ``params``.
+
+        ``params`` holds every parameter of the fit, ``"auto"`` resolved,
+        ``encoder__*`` and ``decoder__*`` included; ``objective`` the weights
+        of the scoring objective.
+        """
+        spec = NetworkSpec(
+            n_features=n_features,
+            n_components=params.n_components,
+            image_shape=resolve_image_shape(params.image_shape, n_features),
+            hidden_layer_sizes=positive_sizes(params.hidden_layer_sizes, "hidden_layer_sizes"),
+            conv_channels=positive_sizes(params.conv_channels, "conv_channels"),
+            activation=params.activation,
+        )
+        roles = [(role, getattr(params, role)) for role in ("encoder", "decoder")]
+        arguments = sorted((k, v) for k, v in vars(params).items() if k.startswith(MODULE_PREFIXES))
+        return cls(
+            architecture=params.architecture,
+            spec=spec,
+            modules=tuple([(role, f) for role, f in roles if f is not None] + arguments),
+            loss=params.loss,
+            objective=objective,
+            precision=params.precision,
+            compile=params.compile,
+        )
+
+    def build_network(self, variational=False):
+        """The autoencoder this configuration describes, with the user's modules.
+
+        Everything comes from the configuration, never from an estimator's
+        parameters: the user's factories and their arguments are the ones the
+        network was first built with, so a loaded model rebuilds the network
+        it was saved with even if ``set_params`` changed them since.
+        """
+        modules = dict(self.modules)
+        encoder = decoder = None
+        if modules.get("encoder") is not None:
+            encoder = _module_factory(modules, "encoder", {})
+        if modules.get("decoder") is not None:
+            injectable = {"n_components": self.spec.n_components}
+            decoder = _module_factory(modules, "decoder", injectable)
+        return build_autoencoder(
+            self.spec, self.architecture, encoder=encoder, decoder=decoder, variational=variational
+        )
+
+    def check_structure_unchanged(self, current, reason):
+        """Raise if ``current``, what a fit would build now, differs in structure from this.
+
+        ``reason`` is ``"warm_start"`` or ``"partial_fit"``, for the message.
+        """
+        fitted = self.structure(ARCHITECTURES[self.architecture])
+        now = current.structure(ARCHITECTURES[current.architecture])
+        for name in [*STRUCTURAL_PARAMETERS, *sorted(fitted.keys() | now.keys())]:
+            if not same_value(fitted.get(name, "unused"), now.get(name, "unused")):
+                how = (
+                    "call fit (with warm_start=False) to train a new network"
+                    if reason == "partial_fit"
+                    else "set warm_start=False (or use a new estimator) to train a new network"
+                )
+                raise ValueError(
+                    f"{name}={now.get(name, 'unused')!r} differs from "
+                    f"{name}={fitted.get(name, 'unused')!r}, with which the fitted network "
+                    f"was built; {reason} keeps training that network, whose structure "
+                    f"cannot change. To change it, {how}."
+                )
 
     def structure(self, record):
         """The values that shaped the network, by parameter name, for ``warm_start``'s check.
@@ -159,3 +235,31 @@ class Seeds:
     def advanced(self):
         """The seeds of the call after this one."""
         return Seeds(self.entropy, self.n_calls + 1)
+
+
+def _module_factory(modules, role, injectable):
+    """A no-argument factory for the user's ``role`` module, with its arguments.
+
+    ``modules`` maps ``role`` to the factory and ``<role>__<name>`` to its
+    arguments. ``injectable`` arguments are passed when the factory takes
+    them and the user did not set them.
+    """
+    factory = modules[role]
+    prefix = f"{role}__"
+    kwargs = {
+        name[len(prefix) :]: value for name, value in modules.items() if name.startswith(prefix)
+    }
+    for name, value in injectable.items():
+        if name not in kwargs and accepts_argument(factory, name):
+            kwargs[name] = value
+
+    def build():
+        try:
+            return factory(**kwargs)
+        except TypeError as exc:
+            raise ValueError(
+                f"{role}={getattr(factory, '__name__', factory)!r} could not be built "
+                f"with {kwargs}: {exc}"
+            ) from exc
+
+    return build

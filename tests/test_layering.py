@@ -96,8 +96,6 @@ ESTIMATORS = [
     "skae._transformer",
     "skae._variational",
     "skae._classifier",
-    "skae._fine_tuning",
-    "skae._network_params",
     "skae._pretrained",
     "skae._augmenter",
 ]
@@ -133,7 +131,14 @@ def test_estimators_never_import_the_file_format_above_them(module):
 
 
 @pytest.mark.parametrize(
-    "module", ["skae._persistence._codec", "skae._persistence._tensors", "skae._checkpoint"]
+    "module",
+    [
+        "skae._persistence._codec",
+        "skae._persistence._tensors",
+        "skae._checkpoint",
+        "skae._training",
+        "skae._fitted",
+    ],
 )
 def test_records_and_formats_never_import_estimators(module):
     reachable, frontier = set(), [module]
