@@ -6,6 +6,7 @@ rendered docstring (``help``, Sphinx, doctests) is complete, and the text of
 a parameter that several estimators share lives in one place.
 """
 
+import functools
 import re
 import textwrap
 
@@ -352,22 +353,49 @@ feature_names_in_ : ndarray of shape (`n_features_in_`,)
 }
 
 
-def fill_doc(obj):
+#: The entries of the Displays' ``from_estimator`` and ``from_predictions``.
+DISPLAY_ENTRIES = {
+    "image_shape": """
+image_shape : tuple of int, default=None
+    ``(height, width)`` or ``(channels, height, width)``. None uses
+    the estimator's ``image_shape_``.
+""",
+    "ax": """
+ax : matplotlib Axes or array-like of matplotlib Axes, default=None
+    Where to draw; see :meth:`plot`.
+""",
+    "im_kw": """
+im_kw : dict, default=None
+    Keywords passed to :meth:`matplotlib.axes.Axes.imshow`.
+""",
+}
+
+
+def fill_doc(obj=None, *, entries=None):
     """Replace each ``{{name}}`` line of ``obj.__doc__`` with the shared entry ``name``.
+
+    The one way skae shares docstring entries: the estimators' (the
+    default), the Displays' (:data:`DISPLAY_ENTRIES`) and the data sets'.
 
     Parameters
     ----------
-    obj : class or function
-        Its docstring is rewritten in place.
+    obj : class or function, default=None
+        Its docstring is rewritten in place. None gives the decorator that
+        uses ``entries``.
+    entries : dict of str to str, default=None
+        The entries by name; None: the estimators'.
 
     Returns
     -------
     obj
     """
+    if obj is None:
+        return functools.partial(fill_doc, entries=entries)
+    entries = _ENTRIES if entries is None else entries
 
     def entry(match):
         indent, name = match.group(1), match.group(2)
-        return textwrap.indent(_ENTRIES[name].strip("\n"), indent)
+        return textwrap.indent(entries[name].strip("\n"), indent)
 
     obj.__doc__ = re.sub(r"^( *)\{\{(\w+)\}\}$", entry, obj.__doc__, flags=re.M)
     return obj

@@ -1,15 +1,14 @@
 """Fashion-MNIST and MNIST: 28x28 grey images in ten classes, stored as IDX files."""
 
 import os
-import re
 import sys
-import textwrap
 from dataclasses import dataclass
 
 import numpy as np
 from sklearn.utils import Bunch
 from sklearn.utils._param_validation import StrOptions, validate_params
 
+from skae._docstrings import fill_doc
 from skae.datasets import _base
 from skae.datasets._base import RemoteFile
 from skae.datasets._idx import DataFileError, parse_idx, read_idx_bytes
@@ -137,8 +136,7 @@ DATASETS = {
     ),
 }
 
-# The docstring entries both fetchers share. A line ``{{name}}`` of their
-# docstrings is replaced by the entry (the convention of skae._docstrings).
+# The docstring entries both fetchers share, for skae._docstrings.fill_doc.
 _DOC_ENTRIES = {
     "data_home": """
 data_home : str or path-like, default=None
@@ -161,16 +159,6 @@ return_X_y : bool, default=False
 }
 
 
-def _fill_doc(function):
-    """Replace each ``{{name}}`` line of ``function.__doc__`` with ``_DOC_ENTRIES[name]``."""
-
-    def entry(match):
-        return textwrap.indent(_DOC_ENTRIES[match.group(2)].strip("\n"), match.group(1))
-
-    function.__doc__ = re.sub(r"^( *)\{\{(\w+)\}\}$", entry, function.__doc__, flags=re.M)
-    return function
-
-
 _FETCH_PARAMS = {
     "data_home": [str, os.PathLike, None],
     "subset": [StrOptions({"train", "test", "all"})],
@@ -180,7 +168,7 @@ _FETCH_PARAMS = {
 
 
 @validate_params(_FETCH_PARAMS, prefer_skip_nested_validation=True)
-@_fill_doc
+@fill_doc(entries=_DOC_ENTRIES)
 def fetch_fashion_mnist(
     *, data_home=None, subset="train", download_if_missing=True, return_X_y=False
 ):
@@ -257,7 +245,7 @@ def fetch_fashion_mnist(
 
 
 @validate_params(_FETCH_PARAMS, prefer_skip_nested_validation=True)
-@_fill_doc
+@fill_doc(entries=_DOC_ENTRIES)
 def fetch_mnist(*, data_home=None, subset="train", download_if_missing=True, return_X_y=False):
     """Load the MNIST handwritten digits (classification, ten classes).
 

@@ -5,6 +5,7 @@ import numpy as np
 from sklearn.base import clone
 from sklearn.utils.validation import check_array
 
+from skae._docstrings import DISPLAY_ENTRIES, fill_doc
 from skae.inspection._base import (
     ImageGridMixin,
     check_fitted,
@@ -338,6 +339,7 @@ class LatentTraversalDisplay(ImageGridMixin):
         )
 
     @classmethod
+    @fill_doc(entries=DISPLAY_ENTRIES)
     def from_estimator(
         cls, estimator, X, *, sample_index=0, dimensions=None, n_steps=7,
         percentiles=(5, 95), image_shape=None, ax=None, im_kw=None,
@@ -379,15 +381,11 @@ class LatentTraversalDisplay(ImageGridMixin):
             values over the codes of ``X``, which keeps the decoder among
             codes it has seen.
 
-        image_shape : tuple of int, default=None
-            ``(height, width)`` or ``(channels, height, width)``. None uses
-            the estimator's ``image_shape_``.
+        {{image_shape}}
 
-        ax : matplotlib Axes or array-like of matplotlib Axes, default=None
-            Where to draw; see :meth:`plot`.
+        {{ax}}
 
-        im_kw : dict, default=None
-            Keywords passed to :meth:`matplotlib.axes.Axes.imshow`.
+        {{im_kw}}
 
         Returns
         -------

@@ -4,6 +4,7 @@ import numpy as np
 from sklearn.utils import _safe_indexing
 from sklearn.utils.validation import _num_samples, check_array
 
+from skae._docstrings import DISPLAY_ENTRIES, fill_doc
 from skae.inspection._base import (
     ImageGridMixin,
     check_fitted,
@@ -119,6 +120,7 @@ class ReconstructionDisplay(ImageGridMixin):
         )
 
     @classmethod
+    @fill_doc(entries=DISPLAY_ENTRIES)
     def from_estimator(cls, estimator, X, *, n_images=8, image_shape=None, ax=None, im_kw=None):
         """Plot the first rows of X above their reconstructions by a fitted estimator.
 
@@ -139,15 +141,11 @@ class ReconstructionDisplay(ImageGridMixin):
         n_images : int, default=8
             How many rows, from the first, to show; at most ``n_samples``.
 
-        image_shape : tuple of int, default=None
-            ``(height, width)`` or ``(channels, height, width)``. None uses
-            the estimator's ``image_shape_``.
+        {{image_shape}}
 
-        ax : matplotlib Axes or array-like of matplotlib Axes, default=None
-            Where to draw; see :meth:`plot`.
+        {{ax}}
 
-        im_kw : dict, default=None
-            Keywords passed to :meth:`matplotlib.axes.Axes.imshow`.
+        {{im_kw}}
 
         Returns
         -------
@@ -186,6 +184,7 @@ class ReconstructionDisplay(ImageGridMixin):
         )  # fmt: skip
 
     @classmethod
+    @fill_doc(entries=DISPLAY_ENTRIES)
     def from_predictions(
         cls, X, X_reconstructed, *, n_images=8, image_shape=None, ax=None, im_kw=None
     ):
@@ -206,11 +205,9 @@ class ReconstructionDisplay(ImageGridMixin):
             ``(height, width)`` or ``(channels, height, width)``; needed
             (None raises ``ValueError``).
 
-        ax : matplotlib Axes or array-like of matplotlib Axes, default=None
-            Where to draw; see :meth:`plot`.
+        {{ax}}
 
-        im_kw : dict, default=None
-            Keywords passed to :meth:`matplotlib.axes.Axes.imshow`.
+        {{im_kw}}
 
         Returns
         -------

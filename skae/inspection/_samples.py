@@ -3,6 +3,7 @@
 import numpy as np
 from sklearn.utils.validation import check_array
 
+from skae._docstrings import DISPLAY_ENTRIES, fill_doc
 from skae._variational import VariationalAutoencoder
 from skae.inspection._base import (
     ImageGridMixin,
@@ -116,6 +117,7 @@ class SamplesDisplay(ImageGridMixin):
         return self._plot_images(samples, n_cols=n_cols, ax=ax, im_kw=im_kw, titles=labels)
 
     @classmethod
+    @fill_doc(entries=DISPLAY_ENTRIES)
     def from_estimator(
         cls, estimator, *, n_samples=16, random_state=None, image_shape=None, n_cols=8,
         ax=None, im_kw=None,
@@ -137,18 +139,14 @@ class SamplesDisplay(ImageGridMixin):
             Seeds the codes drawn, as in
             :meth:`~skae.VariationalAutoencoder.sample`.
 
-        image_shape : tuple of int, default=None
-            ``(height, width)`` or ``(channels, height, width)``. None uses
-            the estimator's ``image_shape_``.
+        {{image_shape}}
 
         n_cols : int, default=8
             Images per row of the grid.
 
-        ax : matplotlib Axes or array-like of matplotlib Axes, default=None
-            Where to draw; see :meth:`plot`.
+        {{ax}}
 
-        im_kw : dict, default=None
-            Keywords passed to :meth:`matplotlib.axes.Axes.imshow`.
+        {{im_kw}}
 
         Returns
         -------
@@ -190,6 +188,7 @@ class SamplesDisplay(ImageGridMixin):
         )
 
     @classmethod
+    @fill_doc(entries=DISPLAY_ENTRIES)
     def from_samples(
         cls, X, y=None, *, image_shape=None, n_images=16, n_cols=8, ax=None, im_kw=None
     ):
@@ -213,11 +212,9 @@ class SamplesDisplay(ImageGridMixin):
         n_cols : int, default=8
             Images per row of the grid.
 
-        ax : matplotlib Axes or array-like of matplotlib Axes, default=None
-            Where to draw; see :meth:`plot`.
+        {{ax}}
 
-        im_kw : dict, default=None
-            Keywords passed to :meth:`matplotlib.axes.Axes.imshow`.
+        {{im_kw}}
 
         Returns
         -------
