@@ -306,7 +306,8 @@ class ClassifierObjective:
         # Beside noisy unlabeled views the labeled rows learn clean pixels: on Fashion-MNIST better
         # clean and at noise 0.1, the same at 0.2; on digits a little worse. Without them, half
         # the labeled rows stay clean: with every label, better clean, a little worse at noise
-        # 0.2 (benchmarks/README.md).
+        # 0.2 (benchmarks/DECISIONS.md, "Labeled rows clean beside noisy unlabeled views" and
+        # "Half the labeled rows clean with every label").
         X_labeled = self._view(X_labeled)
         if not two_views:
             X_labeled = self._noisy(X_labeled, clean_fraction=CLEAN_LABELED_FRACTION)

@@ -51,8 +51,11 @@ class Precision:
         Channels-last for convolutional networks under autocast, where
         oneDNN's (and cuDNN's) half-precision kernels prefer it: 15-20%
         faster per step on an Intel Xeon with AMX, no different on an AMD
-        EPYC without it (``benchmarks/README.md``). In float32 it measured
-        7.7% slower on the Intel, so the default layout stays.
+        EPYC without it (measured by an earlier session, whose record was
+        not kept: ``benchmarks/bench_training.py --architecture conv``
+        reruns it). In float32 it measured 7.7% slower, so the default
+        layout stays (``benchmarks/DECISIONS.md``, "bfloat16 where it is
+        native; compile off").
         """
         is_conv = any(isinstance(m, torch.nn.modules.conv._ConvNd) for m in module.modules())
         if is_conv and self.autocast_dtype is not None:
