@@ -125,9 +125,15 @@ def test_a_lower_layer_imports_only_what_is_below_it(module, allowed):
 
 
 @pytest.mark.parametrize("module", ESTIMATORS)
-def test_estimators_never_import_the_file_format_above_them(module):
-    above = {"skae._persistence._archive", "skae._persistence._estimators", "skae._onnx"}
-    assert not GRAPH[module] & above
+def test_estimators_never_import_the_layers_above_them(module):
+    """engine <- estimators <- persistence, ONNX, the Displays, compare and the command line."""
+    above = {
+        "skae._persistence._archive", "skae._persistence._estimators", "skae._onnx", "skae.cli",
+        "skae.__main__",
+    }  # fmt: skip
+    imported = GRAPH[module]
+    assert not imported & above
+    assert not any(m.startswith(("skae.inspection", "skae.compare")) for m in imported)
 
 
 @pytest.mark.parametrize(
