@@ -147,13 +147,17 @@ corruption_level : float, default=0.1
     without ``corruption``.
 """,
     "learning_rate": """
-learning_rate : {"constant", "cosine"}, default="constant"
+learning_rate : {"constant", "cosine", "one_cycle"}, default="constant"
     The learning rate's schedule over the epochs of one ``fit``.
     ``"constant"`` keeps ``learning_rate_init``; ``"cosine"`` decays it
     from ``learning_rate_init`` towards 0 along a half cosine over
-    ``max_iter`` epochs, which usually ends training at a better optimum
-    when the number of epochs is fixed (``tol=0``). ``partial_fit`` trains
-    one epoch at ``learning_rate_init``.
+    ``max_iter`` epochs, set at each epoch, which usually ends training at
+    a better optimum when the number of epochs is fixed; ``"one_cycle"``
+    sets it at every step, rising from a 25th of ``learning_rate_init`` to
+    it over the first quarter of the epochs, then falling along a half
+    cosine. Both plan all ``max_iter`` epochs (no early stop on the
+    training loss). ``partial_fit`` trains one epoch at
+    ``learning_rate_init``.
 """,
     "learning_rate_init": """
 learning_rate_init : float, default=1e-3

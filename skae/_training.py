@@ -497,8 +497,8 @@ def _train(module, objective, optimizer, source, batches, *, max_iter, context, 
 
 
 def runs_full_budget(params):
-    """Whether training runs every epoch of ``max_iter``: a cosine schedule is planned over them."""
-    return params.learning_rate == "cosine" and not params.early_stopping
+    """Whether training runs every epoch of ``max_iter``: a schedule is planned over them."""
+    return params.learning_rate in ("cosine", "one_cycle") and not params.early_stopping
 
 
 def _checkpointing(saving, index, generators, histories, network, optimizers):

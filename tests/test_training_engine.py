@@ -11,6 +11,7 @@ from numpy.testing import assert_allclose
 from threadpoolctl import threadpool_limits
 
 from skae import nn as engine
+from skae.nn import _training
 from skae.nn._device import (
     caller_thread_limit,
     forward_flops,
@@ -27,6 +28,7 @@ from skae.nn._training import (
     TrainStep,
     cosine_decay,
     evaluate,
+    one_cycle,
 )
 
 
@@ -129,7 +131,37 @@ def test_cosine_decay_falls_from_one_towards_zero():
     factors = [cosine_decay(epoch, 10) for epoch in range(10)]
     assert factors[0] == 1
     assert all(a > b > 0 for a, b in zip(factors, factors[1:], strict=False))
-    assert LEARNING_RATE_SCHEDULES == {"constant": None, "cosine": cosine_decay}
+    assert LEARNING_RATE_SCHEDULES == {
+        "constant": None, "cosine": cosine_decay, "one_cycle": one_cycle,
+    }  # fmt: skip
+
+
+def test_one_cycle_warms_up_then_anneals_at_every_step():
+    budget = 8
+    factors = [one_cycle(t / 10, budget) for t in range(0, 10 * budget)]
+    peak = factors.index(max(factors))
+    assert factors[0] == pytest.approx(_training.ONE_CYCLE_START)
+    assert peak == 10 * _training.ONE_CYCLE_WARM_UP * budget and factors[peak] == 1
+    assert all(a < b for a, b in zip(factors[:peak], factors[1 : peak + 1], strict=True))
+    assert all(a > b for a, b in zip(factors[peak:], factors[peak + 1 :], strict=False))
+    assert factors[-1] < 0.01
+    # fit_loop sets it before every step, not once an epoch.
+    X, model, optimizer = _toy_problem()
+    seen = []
+    step = TrainStep.__call__
+
+    def recording(self, batch):
+        seen.append(self.optimizer.param_groups[0]["lr"])
+        return step(self, batch)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(TrainStep, "__call__", recording)
+        engine.fit_loop(
+            model, engine.AutoencoderObjective(engine.ReconstructionLoss("mse")), optimizer,
+            engine.InMemoryBatches(X, 10, shuffle=False, generator=None), max_iter=2, tol=0.0,
+            n_iter_no_change=None, learning_rate_schedule=one_cycle,
+        )  # fmt: skip
+    assert len(set(seen)) == len(seen) > 2
 
 
 def test_fit_loop_stops_after_n_iter_no_change_without_improvement():

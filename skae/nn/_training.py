@@ -9,6 +9,7 @@ arrays and out-of-core readers are interchangeable.
 """
 
 import contextlib
+import functools
 import math
 import signal
 import threading
@@ -344,7 +345,7 @@ class TrainStep:
         return loss.detach()
 
 
-def run_single_epoch(step, batches, *, interrupt, logger):
+def run_single_epoch(step, batches, *, interrupt, logger, before_step=None):
     """Train on every batch once.
 
     Losses are summed on the device and read once at the end of the epoch,
@@ -360,6 +361,9 @@ def run_single_epoch(step, batches, *, interrupt, logger):
         When ``requested`` becomes true the epoch ends after the current batch.
     logger : EpochLogger
         Told about every finished batch.
+    before_step : callable, default=None
+        ``before_step(index)`` before the step on batch ``index`` (from 0),
+        e.g. to set a per-step learning rate.
 
     Returns
     -------
@@ -369,7 +373,9 @@ def run_single_epoch(step, batches, *, interrupt, logger):
     step.model.train()
     loss_sum = None
     n_seen = 0
-    for batch in batches:
+    for index, batch in enumerate(batches):
+        if before_step is not None:
+            before_step(index)
         weighted = step(batch) * batch_length(batch)
         loss_sum = weighted if loss_sum is None else loss_sum + weighted
         n_seen += batch_length(batch)
@@ -440,7 +446,52 @@ def cosine_decay(epoch, max_iter):
     return 0.5 * (1 + math.cos(math.pi * epoch / max_iter))
 
 
-LEARNING_RATE_SCHEDULES = {"constant": None, "cosine": cosine_decay}
+#: Of the first learning rate, where :func:`one_cycle` starts and ends (as PyTorch's OneCycleLR).
+ONE_CYCLE_START = 1 / 25
+#: The part of the budget :func:`one_cycle` spends warming up.
+ONE_CYCLE_WARM_UP = 0.25
+
+
+def one_cycle(progress, max_iter):
+    """The factor of the learning rate after ``progress`` epochs (a float) of ``max_iter``.
+
+    A one-cycle plan (Smith and Topin, 2019), set at every step: the rate
+    rises linearly from ``ONE_CYCLE_START`` to 1 over the first
+    ``ONE_CYCLE_WARM_UP`` of the budget, then falls along a half cosine to
+    ``ONE_CYCLE_START`` squared at its end.
+    """
+    warm_up = ONE_CYCLE_WARM_UP * max_iter
+    if progress < warm_up:
+        return ONE_CYCLE_START + (1 - ONE_CYCLE_START) * progress / warm_up
+    end = ONE_CYCLE_START**2
+    fraction = (progress - warm_up) / (max_iter - warm_up)
+    return end + (1 - end) * 0.5 * (1 + math.cos(math.pi * min(fraction, 1.0)))
+
+
+one_cycle.per_step = True
+
+LEARNING_RATE_SCHEDULES = {"constant": None, "cosine": cosine_decay, "one_cycle": one_cycle}
+
+
+class _Rates:
+    """Sets every parameter group's learning rate: its first rate times the schedule's factor."""
+
+    def __init__(self, schedule, optimizer, initial_rates, max_iter):
+        self.schedule, self.optimizer = schedule, optimizer
+        self.initial_rates, self.max_iter = initial_rates, max_iter
+        self.per_step = getattr(schedule, "per_step", False)
+
+    def set(self, progress):
+        """The rates after ``progress`` epochs (a float)."""
+        factor = self.schedule(progress, self.max_iter)
+        for group, rate in zip(self.optimizer.param_groups, self.initial_rates, strict=True):
+            group["lr"] = rate * factor
+
+    def set_at_step(self, epoch, n_batches, index):
+        """The rates before step ``index`` of the ``n_batches`` of ``epoch`` (from 0)."""
+        self.set(epoch + index / n_batches)
+
+
 """Schedule name -> ``learning_rate_schedule`` for :func:`fit_loop` (None: constant)."""
 
 
@@ -502,7 +553,10 @@ def fit_loop(
         ``learning_rate_schedule(epoch, max_iter) -> factor``: each epoch
         (counted from 0) trains with every parameter group's learning rate,
         as it was when the loop began, times the factor (e.g.
-        :func:`cosine_decay`). None keeps the learning rates as they are.
+        :func:`cosine_decay`). A schedule with ``per_step = True`` (e.g.
+        :func:`one_cycle`) is evaluated before every step instead, at the
+        fraction of the epochs done. None keeps the learning rates as they
+        are.
     reference_loss : float, default=None
         The loss against which a divergence is measured: an epoch whose
         loss exceeds ``DIVERGENCE_FACTOR`` times it has diverged. None uses
@@ -540,18 +594,25 @@ def fit_loop(
         initial_rates=[group["lr"] for group in optimizer.param_groups],
     )
     history = state.history
+    rates = None
+    if learning_rate_schedule is not None:
+        rates = _Rates(learning_rate_schedule, optimizer, state.initial_rates, max_iter)
     with _InterruptFlag() as interrupt:
         for epoch in range(state.epoch + 1, max_iter + 1):
             if state.stopped:
                 break
-            if learning_rate_schedule is not None:
-                factor = learning_rate_schedule(epoch - 1, max_iter)
-                for group, rate in zip(optimizer.param_groups, state.initial_rates, strict=True):
-                    group["lr"] = rate * factor
+            n_batches = len(train_batches)
+            before_step = None
+            if rates is not None:
+                rates.set(epoch - 1)
+                if rates.per_step:
+                    before_step = functools.partial(rates.set_at_step, epoch - 1, n_batches)
             start = time.perf_counter()
             compiling_before = step.compile_seconds
-            logger.epoch_begin(epoch, len(train_batches))
-            loss = run_single_epoch(step, train_batches, interrupt=interrupt, logger=logger)
+            logger.epoch_begin(epoch, n_batches)
+            loss = run_single_epoch(
+                step, train_batches, interrupt=interrupt, logger=logger, before_step=before_step
+            )
             if history.reference_loss is None:
                 history.reference_loss = (
                     step.first_loss.item() if reference_loss is None else reference_loss
