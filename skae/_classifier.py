@@ -161,15 +161,21 @@ class AutoencoderClassifier(
         without it, a classifier trained on clean images loses much of its
         accuracy on images with mild sensor noise (see the user guide).
 
-    learning_rate : {"auto", "constant", "cosine"}, default="auto"
+    learning_rate : {"auto", "constant", "cosine", "one_cycle"}, default="auto"
         The learning rate's schedule over the epochs of each phase.
         ``"constant"`` keeps ``learning_rate_init``; ``"cosine"`` decays it
-        along a half cosine towards 0 over the phase's epochs, all of which
-        then run (without ``early_stopping``, no ``tol`` stop and no
-        ``ConvergenceWarning``). ``"auto"`` is ``"cosine"`` on images, else
-        ``"constant"``.
+        along a half cosine towards 0 over the phase's epochs, set at each
+        epoch; ``"one_cycle"`` sets it at every step, rising from a 25th of
+        ``learning_rate_init`` to it over the first quarter of the epochs,
+        then falling along a half cosine. With either schedule all of the
+        phase's epochs run (without ``early_stopping``, no ``tol`` stop and
+        no ``ConvergenceWarning``). ``"auto"`` is ``"cosine"`` on images,
+        else ``"constant"``.
 
-    {{learning_rate_init}}
+    learning_rate_init : float or "auto", default="auto"
+        Adam's learning rate (the peak of ``"one_cycle"``). ``"auto"`` is
+        3e-3 with ``learning_rate="one_cycle"``, whose warm-up lets a higher
+        rate train, else 1e-3 (scikit-learn's).
 
     alpha : float or "auto", default="auto"
         Strength of the L2 penalty on the weights. In pretraining it is
@@ -262,6 +268,9 @@ class AutoencoderClassifier(
 
     learning_rate_ : str
         The learning-rate schedule trained with, ``learning_rate`` resolved.
+
+    learning_rate_init_ : float
+        Adam's learning rate trained with, ``learning_rate_init`` resolved.
 
     precision_ : str
         The precision trained and inferred in, ``precision`` resolved.
@@ -399,7 +408,7 @@ class AutoencoderClassifier(
         augment_flip=False,
         augment_noise="auto",
         learning_rate="auto",
-        learning_rate_init=1e-3,
+        learning_rate_init="auto",
         alpha="auto",
         batch_size="auto",
         max_iter="auto",

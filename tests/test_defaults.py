@@ -9,6 +9,7 @@ from sklearn.exceptions import ConvergenceWarning
 from skae import AutoencoderClassifier, AutoencoderTransformer, VariationalAutoencoder
 from skae._defaults import CLASSIFIER_RULES, TRANSFORMER_RULES, DataTraits, resolve
 from skae.nn import _precision
+from skae.nn._training import ONE_CYCLE_START
 
 from ._helpers import blobs
 
@@ -74,6 +75,7 @@ def test_flat_rows_keep_the_dense_classifier_without_signals():
         "n_components": 32,
         "loss": "bce",  # blobs lie in [0, 1]
         "learning_rate": "constant",
+        "learning_rate_init": 1e-3,
         "precision": "float32",
         "augment_shift": 0,
         "augment_noise": 0.0,
@@ -103,6 +105,7 @@ def test_images_with_unlabeled_rows_get_the_validated_recipe(monkeypatch):
         "n_components": 128,
         "loss": "bce",
         "learning_rate": "cosine",
+        "learning_rate_init": 1e-3,
         "precision": "bfloat16",
         "augment_shift": 2,
         "augment_noise": 0.2,
@@ -143,6 +146,24 @@ def test_the_l2_penalty_is_stronger_when_images_are_fine_tuned_on_labels_only(
     # Fine-tuning's Adam gets MLPClassifier's alpha / batch size: 64 labeled rows a step.
     batch = min(64, np.count_nonzero(y != -1))
     assert clf.optimizer_.param_groups[0]["weight_decay"] == pytest.approx(alpha / batch)
+
+
+@pytest.mark.parametrize(
+    ("params", "rate"),
+    [
+        ({"learning_rate": "constant"}, 1e-3),
+        ({"learning_rate": "one_cycle"}, 3e-3),  # the warm-up lets a higher peak train
+        ({"learning_rate": "one_cycle", "learning_rate_init": 5e-4}, 5e-4),  # set by the user
+    ],
+)
+def test_one_cycle_peaks_at_a_higher_rate(params, rate):
+    X, y = _images()
+    clf = _quick(AutoencoderClassifier, image_shape=(8, 8), **params).fit(X, y)
+    assert clf.learning_rate_init_ == rate
+    assert clf.learning_rate_init == params.get("learning_rate_init", "auto")  # left untouched
+    # The one step of this fit: at the rate, or where a cycle starts, a 25th of its peak.
+    first = rate if params["learning_rate"] == "constant" else rate * ONE_CYCLE_START
+    assert clf.n_iter_ == 1 and clf.optimizer_.param_groups[0]["lr"] == pytest.approx(first)
 
 
 def test_bfloat16_only_where_the_device_computes_it_natively(monkeypatch):

@@ -159,7 +159,8 @@ def build_estimator(record, resolve, where):
     # The layout training left (channels-last under autocast), whose kernels round alike.
     layout = inference_precision(estimator._config.precision, device).memory_format(network)
     network.to(device=device, memory_format=layout).eval()
-    optimizer = make_optimizer(network, 0.0, estimator.learning_rate_init)
+    # Any rate: the file's optimizer state, checked below, brings the rates it trained with.
+    optimizer = make_optimizer(network, 0.0, 1e-3)
     _check_optimizer_state(record.optimizer, optimizer, where)
     optimizer.load_state_dict(record.optimizer)
     estimator.module_, estimator.optimizer_, estimator.device_ = network, optimizer, device
