@@ -300,13 +300,17 @@ def weight_decay(kind, alpha, batch_size, n_features):
 
 
 def make_optimizer(module, weight_decay, learning_rate):
-    """Adam with the L2 penalty on the weights only, as MLPRegressor (no biases)."""
+    """Adam with the L2 penalty on the weights only, as MLPRegressor (no biases).
+
+    The rate is a float whatever number the user gave (``learning_rate_init=1``
+    too), so that a saved optimizer's rates have the type a loaded one expects.
+    """
     weights = [p for p in module.parameters() if p.ndim > 1]
     others = [p for p in module.parameters() if p.ndim <= 1]
     groups = [{"params": weights, "weight_decay": weight_decay}]
     if others:
         groups.append({"params": others, "weight_decay": 0.0})
-    return torch.optim.Adam(groups, lr=learning_rate, foreach=True)
+    return torch.optim.Adam(groups, lr=float(learning_rate), foreach=True)
 
 
 def continue_optimizer(optimizer, fitted, weight_decay, learning_rate):
@@ -316,7 +320,7 @@ def continue_optimizer(optimizer, fitted, weight_decay, learning_rate):
     """
     optimizer.load_state_dict(copy.deepcopy(fitted.state_dict()))
     for group in optimizer.param_groups:
-        group["lr"] = learning_rate
+        group["lr"] = float(learning_rate)
     optimizer.param_groups[0]["weight_decay"] = weight_decay  # the weights' group
 
 

@@ -332,6 +332,17 @@ def test_a_huge_string_itemsize_is_refused(genuine):
     assert_refused(genuine, match="too much memory")
 
 
+@pytest.mark.parametrize(
+    "rate", ["0.001", {"__tuple__": [0.001]}, True, None], ids=["str", "tuple", "bool", "none"]
+)
+def test_a_learning_rate_that_is_not_a_float_is_refused(genuine, rate):
+    """The loaded optimizer's rates come from the file: each must be a float, as saved."""
+    edit_record(
+        genuine, lambda r: set_pair(get_pair(r["optimizer"], "param_groups")[0], "lr", rate)
+    )
+    assert_refused(genuine, match="optimizer state does not fit", review=False)
+
+
 def test_optimizer_state_of_the_wrong_shape_is_refused(genuine):
     def change(manifest, parts):
         tensors = safetensors_torch.load(parts["estimators/0.safetensors"])

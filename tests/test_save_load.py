@@ -110,6 +110,25 @@ def test_a_loaded_model_trains_on_as_the_original_would(name, images, tmp_path):
         assert_array_equal(got, expected)
 
 
+@pytest.mark.parametrize(
+    "estimator",
+    [
+        AutoencoderTransformer(max_iter=1, learning_rate_init=1, random_state=0),
+        # One epoch: at a rate of 1 a second one diverges.
+        AutoencoderClassifier(pretrain_iter=0, max_iter=1, learning_rate_init=1, random_state=0),
+    ],
+    ids=["transformer", "classifier"],
+)
+def test_an_integer_learning_rate_round_trips(estimator, images, tmp_path):
+    X, y = images
+    model = _fit(estimator, X, y)
+    loaded = skae.load(skae.save(model, tmp_path / "model.skae"))
+    assert loaded.learning_rate_init == 1
+    assert [g["lr"] for g in loaded.optimizer_.param_groups] == [1.0] * len(
+        model.optimizer_.param_groups
+    )
+
+
 def test_an_unfitted_estimator_round_trips_its_parameters(tmp_path):
     model = AutoencoderTransformer(
         7, architecture="conv", image_shape=(8, 8), tol=0.0, checkpoint=tmp_path / "fit.ckpt"

@@ -471,6 +471,7 @@ def one_cycle(progress, max_iter):
 one_cycle.per_step = True
 
 LEARNING_RATE_SCHEDULES = {"constant": None, "cosine": cosine_decay, "one_cycle": one_cycle}
+"""Schedule name -> ``learning_rate_schedule`` for :func:`fit_loop` (None: constant)."""
 
 
 class _Rates:
@@ -490,9 +491,6 @@ class _Rates:
     def set_at_step(self, epoch, n_batches, index):
         """The rates before step ``index`` of the ``n_batches`` of ``epoch`` (from 0)."""
         self.set(epoch + index / n_batches)
-
-
-"""Schedule name -> ``learning_rate_schedule`` for :func:`fit_loop` (None: constant)."""
 
 
 def fit_loop(
